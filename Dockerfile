@@ -1,0 +1,18 @@
+# order-sandbox as a container: one process, waitress threads, non-root, fixtures inside the wheel.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY sandbox ./sandbox
+COPY fixtures ./fixtures
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 sandbox
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+USER sandbox
+ENV SANDBOX_HOST=0.0.0.0 SANDBOX_PORT=8080 PYTHONUNBUFFERED=1
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+  CMD python -c "import os,urllib.request;urllib.request.urlopen('http://127.0.0.1:%s/__sandbox/health' % os.environ.get('SANDBOX_PORT','8080'),timeout=2)"
+CMD ["sandbox", "serve"]

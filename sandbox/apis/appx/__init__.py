@@ -1,0 +1,22 @@
+"""appx: mysticky's trade-in orders, a Laravel API of JSON resources (docs: seeds/appx-orders.txt)."""
+
+from sandbox.core.api import ApiSpec
+from sandbox.core.auth import Auth, Credential
+
+from . import errors
+from .backend import AppxBackend
+from .routes import bp
+from .seed import seed
+
+API = ApiSpec(
+    name="appx",
+    mount="/appx",
+    base_path="/api/v1",
+    blueprint=bp,
+    backend=AppxBackend,
+    render_error=errors.render,
+    seed=seed,
+    tables={"customers": (), "orders": ("customer_id",)},
+    auth=Auth.of(Credential("Authorization", "Bearer")),
+    title="appx (mysticky trade-in orders)",
+)

@@ -1,0 +1,31 @@
+"""appx's routes below /appx/api/v1: thin views, auth (Bearer) checked by the blueprint."""
+
+from __future__ import annotations
+
+from flask import request
+
+from sandbox.core import laravel
+from sandbox.core.api import api_blueprint, current_api, current_backend, external_url
+
+from .backend import AppxBackend
+from .schemas import order_out, order_summary_out
+
+bp = api_blueprint("appx")
+
+
+def backend() -> AppxBackend:
+    return current_backend()
+
+
+@bp.get("/customers/<customer_id>/orders")
+def customer_orders(customer_id):
+    """GET /customers/{id}/orders: the customer's order summaries, paginated 15 per page."""
+    page = backend().customer_orders(customer_id, laravel.current_page(request.args.get("page")))
+    path = external_url(current_api(), f"/customers/{customer_id}/orders")
+    return laravel.paginated(order_summary_out.dump(page.items, many=True), page, path)
+
+
+@bp.get("/orders/<order_id>")
+def get_order(order_id):
+    """GET /orders/{id}: the complete order with its devices."""
+    return {"data": order_out.dump(backend().order(order_id))}

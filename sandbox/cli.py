@@ -1,0 +1,71 @@
+"""``sandbox serve | routes``: the command line (click, which Flask ships)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from sandbox import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="order-sandbox")
+def main():
+    """order-sandbox: stateful local emulations of five order APIs."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8080).")
+@click.option("--seed", type=int, default=None, help="Seed for the generated data (default 42).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Persist state here (one TinyDB file per API); default: memory only.")
+@click.option("--threads", type=int, default=None, help="Worker threads (default 8).")
+@click.option("--quiet", is_flag=True, default=None, help="No access log.")
+def serve(host, port, seed, data_dir, threads, quiet):
+    """Serve every emulated API on one multi-threaded WSGI server (waitress)."""
+    from sandbox.app import create_app
+
+    overrides = {"HOST": host, "PORT": port, "SEED": seed, "DATA_DIR": data_dir, "THREADS": threads, "QUIET": quiet}
+    app = create_app({k: v for k, v in overrides.items() if v is not None})
+    run(app)
+
+
+def run(app) -> None:
+    """Serve ``app`` with waitress: threads in one process, since the state lives in this process's memory."""
+    import waitress
+
+    config = app.config
+    if not config["QUIET"]:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        access = logging.getLogger("sandbox.access")
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
+    base = f"http://{config['HOST']}:{config['PORT']}"
+    click.echo(f"order-sandbox {__version__} on {base} (seed {config['SEED']}, "
+               f"{'data in ' + str(config['DATA_DIR']) if config['DATA_DIR'] else 'in memory'})")
+    for name, spec in app.extensions["sandbox"].apis.items():
+        click.echo(f"  {name:<11} {base}{spec.url_prefix}")
+    click.echo(f"  {'control':<11} {base}/__sandbox/health")
+    sys.stdout.flush()
+    waitress.serve(app, host=config["HOST"], port=int(config["PORT"]), threads=int(config["THREADS"]),
+                   ident="order-sandbox", _quiet=True)
+
+
+@main.command()
+def routes():
+    """List every route the sandbox serves."""
+    from sandbox.app import create_app
+
+    app = create_app({"QUIET": True})
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        methods = ",".join(sorted(m for m in rule.methods if m not in {"HEAD", "OPTIONS"}))
+        click.echo(f"{methods:<12} {rule.rule}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Configuration: defaults, then ``SANDBOX_*`` environment variables, then the mapping given to create_app."""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping
+
+DEFAULTS = {
+    "SEED": 42,
+    "DATA_DIR": None,          # None: state lives in memory only
+    "QUIET": False,            # no access log
+    "HOST": "127.0.0.1",
+    "PORT": 8080,
+    "THREADS": 8,
+    "TOKENS": {},              # api -> accepted secrets; an API not listed accepts any non-empty one
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+_TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "HOST": str,
+          "QUIET": lambda v: v.strip().lower() in {"1", "true", "yes", "on"}}
+
+
+def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
+    """``SANDBOX_SEED=7``, ``SANDBOX_PORT=9000``, ``SANDBOX_TOKENS_SHOP=a,b`` ..."""
+    config: dict = {}
+    for key, convert in _TYPES.items():
+        value = environ.get(f"SANDBOX_{key}")
+        if value not in (None, ""):
+            config[key] = convert(value)
+    tokens = {name[len("SANDBOX_TOKENS_"):].lower(): [t.strip() for t in value.split(",") if t.strip()]
+              for name, value in environ.items() if name.startswith("SANDBOX_TOKENS_")}
+    if tokens:
+        config["TOKENS"] = tokens
+    return config
+
+
+TEST_CONFIG = {"TESTING": True, "QUIET": True}

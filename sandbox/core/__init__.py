@@ -1,0 +1,1 @@
+"""What every emulated API shares: storage, clock, randomness, errors, validation, pagination, auth."""

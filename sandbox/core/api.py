@@ -1,0 +1,109 @@
+"""What an emulated API is to the rest of the sandbox, and the request-time helpers its routes use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from faker import Faker
+from flask import Blueprint, current_app, g, request
+
+from sandbox.core.auth import Auth
+from sandbox.core.clock import Clock
+from sandbox.core.errors import SandboxError
+from sandbox.core.store import DEFAULT_SESSION, ApiState
+from sandbox.core.validation import parse_json_body
+
+Seeder = Callable[[Faker, Mapping[str, list[dict]]], Mapping[str, list[dict]]]
+Renderer = Callable[[SandboxError], tuple[object, int]]
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """One emulated API.
+
+    ``mount`` is where the sandbox puts it (``/shop``); ``base_path`` is the real API's own prefix below
+    that (``/api/v1/shop``), so the blueprint serves ``mount + base_path``. Every path under ``mount`` is
+    this API's, routing errors included. ``tables`` maps each table to its indexed fields; ``seed`` gets
+    the API's Faker and fixtures and returns table -> records; ``render_error`` gives the vendor's shape.
+    """
+    name: str
+    mount: str
+    base_path: str
+    blueprint: Blueprint
+    backend: type
+    render_error: Renderer
+    seed: Seeder
+    tables: Mapping[str, tuple[str, ...]]
+    auth: Auth
+    title: str = ""
+    docs: str = ""
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def url_prefix(self) -> str:
+        return self.mount + self.base_path
+
+    def owns(self, path: str) -> bool:
+        return path == self.mount or path.startswith(self.mount + "/")
+
+
+class Backend:
+    """Base of every API's backend: the API's state in this request's session, and the clock."""
+
+    def __init__(self, state: ApiState, clock: Clock):
+        self.state = state
+        self.clock = clock
+
+
+def sandbox():
+    """The running sandbox (store, clock, config, registry) of the current app."""
+    return current_app.extensions["sandbox"]
+
+
+def session_name() -> str:
+    return g.get("sandbox_session", DEFAULT_SESSION)
+
+
+def backend_for(spec: ApiSpec):
+    box = sandbox()
+    return spec.backend(box.store.state(spec.name, session_name()), box.clock)
+
+
+def authenticate(spec: ApiSpec) -> tuple[str, ...]:
+    """Check the API's documented headers for this request; returns the presented secrets."""
+    accepted = sandbox().config["TOKENS"].get(spec.name)
+    return spec.auth.authenticate(request.headers, accepted)
+
+
+def json_body(*, required: bool = False):
+    """The request body as JSON, whatever the Content-Type says (some SDKs send none)."""
+    return parse_json_body(request.get_data(cache=True), required=required)
+
+
+def external_url(spec: ApiSpec, path: str = "") -> str:
+    """An absolute URL on the sandbox itself under the API's prefix, for links in responses."""
+    return request.host_url.rstrip("/") + spec.url_prefix + path
+
+
+def current_api() -> ApiSpec:
+    """The API whose blueprint serves this request."""
+    return sandbox().apis[request.blueprint]
+
+
+def current_backend():
+    return backend_for(current_api())
+
+
+def api_blueprint(name: str) -> Blueprint:
+    """A blueprint that checks the API's documented auth headers before every one of its routes.
+
+    Routing 404s and 405s never reach a blueprint, so an unknown path answers 404 before auth, as the
+    real frameworks do."""
+    bp = Blueprint(name, f"sandbox.apis.{name}")
+
+    @bp.before_request
+    def _authenticate():
+        g.credentials = authenticate(current_api())
+
+    return bp

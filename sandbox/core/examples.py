@@ -1,0 +1,76 @@
+"""The docs' request/response examples, kept as data in ``fixtures/<api>/examples/*.json``.
+
+Each holds the request, the response the docs print (verbatim, only broken JSON mended), the docs' hosts
+(replaced by the sandbox's own base URL) and ``decisions``: JSON paths where the sandbox answers otherwise
+on purpose, each with its value and why (the same choice is in docs/fidelity.md). A value ``"<any>"``
+marks a field the docs cannot fix, such as a new record's id or timestamp.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sandbox.core.fixtures import fixtures_root
+
+ANY = "<any>"
+
+
+def load_examples(api: str, root: Path | None = None) -> list[dict]:
+    folder = (root or fixtures_root()) / api / "examples"
+    examples = []
+    for path in sorted(folder.glob("*.json")):
+        with open(path, encoding="utf-8") as handle:
+            example = json.load(handle)
+        example["name"] = f"{api}/{path.stem}"
+        examples.append(example)
+    return examples
+
+
+def expected_body(example: dict, base_url: str):
+    """The documented body as the sandbox must answer it: hosts replaced, decisions applied."""
+    text = json.dumps(example["response"].get("body"), ensure_ascii=False)
+    for host in example.get("hosts", ()):
+        text = text.replace(host, base_url)
+    body = json.loads(text)
+    for decision in example.get("decisions", ()):
+        value = decision["value"]
+        if isinstance(value, str):
+            value = value.replace("{base}", base_url)
+        _set_path(body, decision["path"], value)
+    return body
+
+
+def _set_path(body, path: str, value) -> None:
+    *parents, last = path.split(".")
+    node = body
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+
+
+def drift(expected, actual, path: str = "$") -> list[tuple[str, object, object]]:
+    """Every difference as (JSON path, expected, actual), key order included; ``"<any>"`` matches anything."""
+    if expected == ANY:
+        return []
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        found = []
+        if list(expected) != list(actual) and set(expected) == set(actual):
+            found.append((f"{path} (key order)", list(expected), list(actual)))
+        for key in expected:
+            if key not in actual:
+                found.append((f"{path}.{key}", expected[key], "<missing>"))
+            else:
+                found.extend(drift(expected[key], actual[key], f"{path}.{key}"))
+        found.extend((f"{path}.{key}", "<absent>", actual[key]) for key in actual if key not in expected)
+        return found
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [(f"{path} (length)", len(expected), len(actual))]
+        return [d for i, (e, a) in enumerate(zip(expected, actual)) for d in drift(e, a, f"{path}[{i}]")]
+    if type(expected) is not type(actual) or expected != actual:
+        return [(path, expected, actual)]
+    return []

@@ -1,0 +1,108 @@
+"""Laravel's conventions, shared by the two Laravel APIs (appx, shop).
+
+Sources (laravel/framework): ``Foundation/Exceptions/Handler.php`` (JSON error bodies),
+``Pagination/LengthAwarePaginator.php`` and ``Pagination/UrlWindow.php`` (paginated resources),
+``Validation/ValidationException.php`` (the 422 summary message).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sandbox.core import errors
+from sandbox.core.pagination import Page
+
+PREVIOUS_LABEL = "« Previous"   # stock Laravel writes "&laquo; Previous"; the seed shows this, we follow the seed
+NEXT_LABEL = "Next »"
+ON_EACH_SIDE = 3
+_PHP_INT = re.compile(r"^\s*[+-]?(0|[1-9][0-9]*)\s*$")
+
+
+def current_page(raw) -> int:
+    """``LengthAwarePaginator::resolveCurrentPage``: a valid integer >= 1, otherwise 1 (never an error)."""
+    if isinstance(raw, str) and _PHP_INT.match(raw):
+        value = int(raw)
+        if value >= 1:
+            return value
+    return 1
+
+
+def model_not_found(model: str, record_id) -> errors.NotFound:
+    return errors.NotFound(f"No query results for model [App\\Models\\{model}] {record_id}")
+
+
+def validation_message(details: dict[str, list[str]]) -> str:
+    """``ValidationException::summarize``: the first message, plus "(and N more error[s])"."""
+    messages = [m for ms in details.values() for m in ms]
+    if not messages:
+        return "The given data was invalid."
+    first, more = messages[0], len(messages) - 1
+    if more:
+        first += f" (and {more} more error{'s' if more > 1 else ''})"
+    return first
+
+
+def render_error(err: errors.SandboxError) -> tuple[dict, int]:
+    """Laravel's JSON exception rendering with APP_DEBUG off."""
+    if isinstance(err, errors.RouteNotFound):
+        return {"message": f"The route {err.path.strip('/')} could not be found."}, 404
+    if isinstance(err, errors.MethodNotAllowed):
+        return {"message": f"The {err.method} method is not supported for route {err.path.strip('/')}. "
+                           f"Supported methods: {', '.join(err.allowed)}."}, 405
+    if isinstance(err, errors.Unauthorized):
+        return {"message": "Unauthenticated."}, 401
+    if isinstance(err, errors.Invalid):
+        return {"message": validation_message(err.details) if err.details else err.message,
+                "errors": err.details}, 422
+    if isinstance(err, errors.InternalError):
+        return {"message": "Server Error"}, 500
+    return {"message": err.message}, err.status
+
+
+def url_window(page: Page) -> list[tuple[int, ...] | str]:
+    """``UrlWindow::get`` + ``LengthAwarePaginator::elements``: page ranges with "..." between them."""
+    last, current = page.last_page, page.page
+    if last < ON_EACH_SIDE * 2 + 8:
+        return [tuple(range(1, last + 1))]
+    window = ON_EACH_SIDE + 4
+    start, finish = (1, 2), (last - 1, last)
+    if current <= window:
+        return [tuple(range(1, window + ON_EACH_SIDE + 1)), "...", finish]
+    if current > last - window:
+        return [start, "...", tuple(range(last - (window + (ON_EACH_SIDE - 1)), last + 1))]
+    return [start, "...", tuple(range(current - ON_EACH_SIDE, current + ON_EACH_SIDE + 1)), "...", finish]
+
+
+def paginated(data: list, page: Page, path_url: str) -> dict:
+    """A paginated resource collection: ``data``, ``links``, ``meta`` exactly as Laravel renders them."""
+    def url(number: int) -> str:
+        return f"{path_url}?page={number}"
+
+    prev_url = url(page.page - 1) if page.page > 1 else None
+    next_url = url(page.page + 1) if page.page < page.last_page else None
+    links = [{"url": prev_url, "label": PREVIOUS_LABEL, "active": False}]
+    for element in url_window(page):
+        if element == "...":
+            links.append({"url": None, "label": "...", "active": False})
+        else:
+            links.extend({"url": url(n), "label": str(n), "active": n == page.page} for n in element)
+    links.append({"url": next_url, "label": NEXT_LABEL, "active": False})
+    return {
+        "data": data,
+        "links": {"first": url(1), "last": url(page.last_page), "prev": prev_url, "next": next_url},
+        "meta": {
+            "current_page": page.page,
+            "from": page.first_item,
+            "last_page": page.last_page,
+            "links": links,
+            "path": path_url,
+            "per_page": page.per_page,
+            "to": page.last_item,
+            "total": page.total,
+        },
+    }
+
+
+def timestamp(moment) -> str:
+    """An Eloquent timestamp as JSON: ``2025-12-17T12:03:59.000000Z`` (MySQL keeps whole seconds)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000000Z")

@@ -1,0 +1,328 @@
+"""State of every emulated API: in memory, indexed, transactional, optionally persisted with TinyDB.
+
+Why not TinyDB tables for the live state: TinyDB's ``Table`` re-reads and rewrites the whole table on every
+insert or update (``Table._update_table``), so a write costs O(records), and its JSON storage re-reads the
+file on every query. The live state is therefore plain dicts (a lookup by id is one dict access, a write
+costs the same with 50k records as with 1k), and TinyDB is the on-disk format: with a data directory each
+API's state is one TinyDB database file, written whole through ``AtomicJSONStorage`` (new file, fsync,
+rename) after every write transaction, so a crash can never leave a file that fails to load.
+
+Records are immutable by convention: a change replaces the record with a new dict (``Table.update``) and
+never edits one in place. That is what makes a copy of a whole API's state cheap (a shallow copy of each
+table is a full snapshot: sessions, snapshots and reset rely on it) and lets a view render a record it
+read without holding the lock.
+
+One re-entrant lock serialises every transaction across the store: backend work is microseconds, and a
+single lock makes lost updates impossible by construction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+Record = dict[str, Any]
+_MISSING = object()
+DEFAULT_SESSION = "default"
+
+
+class Table:
+    """Records by id in insertion order, with optional secondary indexes (field -> value -> ids)."""
+
+    __slots__ = ("name", "key", "_rows", "_indexes", "_next_id", "_undo")
+
+    def __init__(self, name: str, records: Iterable[Record] = (), *, key: str = "id",
+                 indexes: Iterable[str] = ()):
+        self.name = name
+        self.key = key
+        self._rows: dict[Any, Record] = {}
+        self._indexes: dict[str, dict[Any, dict[Any, None]]] = {field: {} for field in indexes}
+        self._next_id = 1
+        self._undo: list | None = None
+        for record in records:
+            self.insert(record)
+
+    # -- reads -------------------------------------------------------------------------------------
+    def get(self, record_id: Any) -> Record | None:
+        return self._rows.get(record_id)
+
+    def all(self) -> list[Record]:
+        return list(self._rows.values())
+
+    def where(self, field: str, value: Any) -> list[Record]:
+        """Records whose ``field`` equals ``value``, via the index when there is one."""
+        index = self._indexes.get(field)
+        if index is not None:
+            rows = self._rows
+            return [rows[i] for i in index.get(value, ())]
+        return [r for r in self._rows.values() if r.get(field) == value]
+
+    def count_where(self, field: str, value: Any) -> int:
+        index = self._indexes.get(field)
+        if index is not None:
+            return len(index.get(value, ()))
+        return len(self.where(field, value))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, record_id: Any) -> bool:
+        return record_id in self._rows
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(list(self._rows.values()))
+
+    def next_id(self) -> int:
+        """The id an auto-increment column would give the next record (never reused, as in MySQL)."""
+        return self._next_id
+
+    # -- writes ------------------------------------------------------------------------------------
+    def insert(self, record: Record) -> Record:
+        """Add a record; without a key it gets the next auto-increment id (placed first in the dict)."""
+        if self.key not in record:
+            record = {self.key: self._next_id, **record}
+        record_id = record[self.key]
+        if record_id in self._rows:
+            raise KeyError(f"{self.name}: duplicate {self.key} {record_id!r}")
+        self._remember(record_id, _MISSING)
+        self._rows[record_id] = record
+        self._index_add(record_id, record)
+        if isinstance(record_id, int) and record_id >= self._next_id:
+            self._next_id = record_id + 1
+        return record
+
+    def update(self, record_id: Any, changes: Mapping[str, Any]) -> Record:
+        """Replace the record with a copy carrying ``changes``; returns the new record."""
+        old = self._rows[record_id]
+        return self.replace(record_id, {**old, **changes})
+
+    def replace(self, record_id: Any, record: Record) -> Record:
+        old = self._rows[record_id]
+        self._remember(record_id, old)
+        self._index_remove(record_id, old)
+        self._rows[record_id] = record
+        self._index_add(record_id, record)
+        return record
+
+    def delete(self, record_id: Any) -> None:
+        old = self._rows.pop(record_id)
+        self._remember(record_id, old)
+        self._index_remove(record_id, old)
+
+    # -- copies and transactions -------------------------------------------------------------------
+    def copy(self) -> "Table":
+        """A snapshot: shallow, which is complete because records are never edited in place."""
+        clone = Table.__new__(Table)
+        clone.name, clone.key = self.name, self.key
+        clone._rows = dict(self._rows)
+        clone._indexes = {f: {v: dict(ids) for v, ids in idx.items()} for f, idx in self._indexes.items()}
+        clone._next_id = self._next_id
+        clone._undo = None
+        return clone
+
+    def _remember(self, record_id: Any, old: Any) -> None:
+        if self._undo is not None:
+            self._undo.append((record_id, old))
+
+    def begin(self) -> None:
+        self._undo = [("__next_id__", self._next_id)]
+
+    def commit(self) -> bool:
+        """End the transaction; True if anything changed."""
+        changed = self._undo is not None and len(self._undo) > 1
+        self._undo = None
+        return changed
+
+    def rollback(self) -> None:
+        undo, self._undo = self._undo or [], None
+        for record_id, old in reversed(undo[1:]):
+            current = self._rows.pop(record_id, None)
+            if current is not None:
+                self._index_remove(record_id, current)
+            if old is not _MISSING:
+                self._rows[record_id] = old
+                self._index_add(record_id, old)
+        if undo:
+            self._next_id = undo[0][1]
+
+    def _index_add(self, record_id: Any, record: Record) -> None:
+        for field, index in self._indexes.items():
+            value = record.get(field)
+            if isinstance(value, (list, dict)):
+                continue
+            index.setdefault(value, {})[record_id] = None
+
+    def _index_remove(self, record_id: Any, record: Record) -> None:
+        for field, index in self._indexes.items():
+            value = record.get(field)
+            if isinstance(value, (list, dict)):
+                continue
+            ids = index.get(value)
+            if ids is not None:
+                ids.pop(record_id, None)
+                if not ids:
+                    del index[value]
+
+
+class ApiState:
+    """The whole state of one API in one session: its tables by name."""
+
+    def __init__(self, api: str, tables: dict[str, Table], lock: threading.RLock,
+                 on_commit: Callable[["ApiState"], None] | None = None):
+        self.api = api
+        self.tables = tables
+        self.lock = lock
+        self._on_commit = on_commit
+
+    def __getitem__(self, name: str) -> Table:
+        return self.tables[name]
+
+    @contextmanager
+    def transaction(self) -> Iterator["ApiState"]:
+        """All or nothing: an exception rolls every table back, so a refused request changes nothing."""
+        with self.lock:
+            tables = list(self.tables.values())
+            for table in tables:
+                table.begin()
+            try:
+                yield self
+            except BaseException:
+                for table in tables:
+                    table.rollback()
+                raise
+            changed = [table.commit() for table in tables]
+            if any(changed) and self._on_commit is not None:
+                self._on_commit(self)
+
+    def copy(self, on_commit: Callable[["ApiState"], None] | None = None) -> "ApiState":
+        with self.lock:
+            return ApiState(self.api, {n: t.copy() for n, t in self.tables.items()}, self.lock, on_commit)
+
+    def export(self) -> dict[str, list[Record]]:
+        """The state as plain JSON data: table name -> records in order."""
+        with self.lock:
+            return {name: table.all() for name, table in self.tables.items()}
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that never leaves a half-written file: write a temporary file, fsync, rename."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def read(self):
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return None
+
+    def write(self, data) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, separators=(",", ":"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+class Store:
+    """Every API's state, seeded once and restorable.
+
+    ``schemas`` maps api -> table name -> indexed fields; ``seeders`` maps api -> a function returning
+    table name -> records. The seeded state is kept as a snapshot, so reset is a copy, not a re-seed.
+    """
+
+    def __init__(self, schemas: Mapping[str, Mapping[str, Iterable[str]]],
+                 seeders: Mapping[str, Callable[[], Mapping[str, list[Record]]]],
+                 data_dir: str | os.PathLike | None = None):
+        self.lock = threading.RLock()
+        self._schemas = {api: {t: tuple(ix) for t, ix in tables.items()} for api, tables in schemas.items()}
+        self._seeders = dict(seeders)
+        self._data_dir = Path(data_dir) if data_dir else None
+        self._seeded: dict[str, ApiState] = {}
+        self._live: dict[str, dict[str, ApiState]] = {DEFAULT_SESSION: {}}
+        for api in self._schemas:
+            self._seeded[api] = self._build(api, self._seeders[api]())
+            self._live[DEFAULT_SESSION][api] = self._load_persisted(api) or self._seeded[api].copy(self._persister(api))
+
+    @property
+    def apis(self) -> list[str]:
+        return list(self._schemas)
+
+    def state(self, api: str, session: str = DEFAULT_SESSION) -> ApiState:
+        return self._live[session][api]
+
+    def reset(self, api: str | None = None, session: str = DEFAULT_SESSION) -> None:
+        """Back to exactly the seeded state, for one API or all."""
+        with self.lock:
+            for name in [api] if api else self.apis:
+                restored = self._seeded[name].copy(self._persister(name, session))
+                self._live[session][name] = restored
+                self._persist(restored, session)
+
+    def seeded(self, api: str) -> ApiState:
+        return self._seeded[api]
+
+    def replace(self, api: str, data: Mapping[str, list[Record]], session: str = DEFAULT_SESSION) -> None:
+        """Swap one API's state for ``data`` (table -> records), e.g. an imported snapshot."""
+        state = self._build(api, data, self._persister(api, session))
+        with self.lock:
+            self._live[session][api] = state
+            self._persist(state, session)
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _build(self, api: str, data: Mapping[str, list[Record]], on_commit=None) -> ApiState:
+        unknown = set(data) - set(self._schemas[api])
+        if unknown:
+            raise KeyError(f"{api}: unknown tables {sorted(unknown)}")
+        tables = {name: Table(name, data.get(name, ()), indexes=indexes)
+                  for name, indexes in self._schemas[api].items()}
+        return ApiState(api, tables, self.lock, on_commit)
+
+    def _path(self, api: str, session: str) -> Path | None:
+        if self._data_dir is None:
+            return None
+        suffix = "" if session == DEFAULT_SESSION else f".{session}"
+        return self._data_dir / f"{api}{suffix}.json"
+
+    def _persister(self, api: str, session: str = DEFAULT_SESSION):
+        if self._data_dir is None:
+            return None
+        return lambda state: self._persist(state, session)
+
+    def _persist(self, state: ApiState, session: str = DEFAULT_SESSION) -> None:
+        path = self._path(state.api, session)
+        if path is None:
+            return
+        # A valid TinyDB database: one TinyDB table per sandbox table, documents numbered in order.
+        data = {name: {str(i): record for i, record in enumerate(table.all(), start=1)}
+                for name, table in state.tables.items()}
+        data["_next_ids"] = {"1": {name: table.next_id() for name, table in state.tables.items()}}
+        AtomicJSONStorage(path).write(data)
+
+    def _load_persisted(self, api: str) -> ApiState | None:
+        path = self._path(api, DEFAULT_SESSION)
+        if path is None or not path.exists():
+            return None
+        db = TinyDB(path, storage=AtomicJSONStorage)
+        next_ids = (db.table("_next_ids").get(doc_id=1) or {})
+        data = {name: list(db.table(name).all()) for name in self._schemas[api] if name in db.tables()}
+        db.close()
+        state = self._build(api, {n: [dict(r) for r in rows] for n, rows in data.items()}, self._persister(api))
+        for name, table in state.tables.items():
+            table._next_id = max(table._next_id, next_ids.get(name, 1))
+        return state

@@ -1,0 +1,151 @@
+"""The store as a unit: tables, indexes, transactions, copies, persistence."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from sandbox.core.store import ApiState, AtomicJSONStorage, Store, Table
+
+
+def make_table():
+    return Table("orders", [{"id": 1, "customer": 7}, {"id": 2, "customer": 8}], indexes=("customer",))
+
+
+def test_lookup_by_id_and_by_index():
+    table = make_table()
+    assert table.get(2) == {"id": 2, "customer": 8}
+    assert table.get(3) is None
+    assert table.where("customer", 7) == [{"id": 1, "customer": 7}]
+    assert table.count_where("customer", 9) == 0
+
+
+def test_insert_assigns_auto_increment_ids_and_never_reuses_them():
+    table = make_table()
+    created = table.insert({"customer": 9})
+    assert created == {"id": 3, "customer": 9} and list(created)[0] == "id"
+    table.delete(3)
+    assert table.insert({"customer": 9})["id"] == 4
+
+
+def test_duplicate_id_is_refused():
+    with pytest.raises(KeyError):
+        make_table().insert({"id": 1})
+
+
+def test_update_replaces_the_record_and_moves_the_index():
+    table = make_table()
+    before = table.get(1)
+    after = table.update(1, {"customer": 8})
+    assert before == {"id": 1, "customer": 7}, "records are never edited in place"
+    assert after is table.get(1)
+    assert [r["id"] for r in table.where("customer", 8)] == [2, 1]
+    assert table.where("customer", 7) == []
+
+
+def test_copy_is_an_independent_snapshot():
+    table = make_table()
+    snapshot = table.copy()
+    table.update(1, {"customer": 99})
+    table.insert({"customer": 5})
+    assert snapshot.get(1) == {"id": 1, "customer": 7} and len(snapshot) == 2
+    assert snapshot.where("customer", 99) == [] and snapshot.next_id() == 3
+
+
+def state_with(table):
+    return ApiState("test", {"orders": table}, threading.RLock())
+
+
+def test_a_failed_transaction_changes_nothing():
+    table = make_table()
+    state = state_with(table)
+    with pytest.raises(RuntimeError):
+        with state.transaction():
+            table.insert({"customer": 1})
+            table.update(2, {"customer": 1})
+            table.delete(1)
+            raise RuntimeError("refused half-way")
+    assert table.all() == [{"id": 1, "customer": 7}, {"id": 2, "customer": 8}]
+    assert table.where("customer", 1) == [] and table.next_id() == 3
+
+
+def test_a_committed_transaction_reports_the_change():
+    changed = []
+    table = make_table()
+    state = ApiState("test", {"orders": table}, threading.RLock(), on_commit=changed.append)
+    with state.transaction():
+        pass
+    assert changed == []
+    with state.transaction():
+        table.insert({"customer": 1})
+    assert changed == [state]
+
+
+def test_concurrent_read_modify_write_loses_nothing():
+    table = Table("counters", [{"id": 1, "n": 0}])
+    state = state_with(table)
+
+    def bump():
+        for _ in range(500):
+            with state.transaction():
+                table.update(1, {"n": table.get(1)["n"] + 1})
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert table.get(1)["n"] == 4000
+
+
+def seeded_store(data_dir=None):
+    return Store({"shop": {"orders": ("user",)}},
+                 {"shop": lambda: {"orders": [{"id": 1, "user": 1}, {"id": 2, "user": 2}]}}, data_dir)
+
+
+def test_reset_restores_exactly_the_seeded_state():
+    store = seeded_store()
+    seeded = store.state("shop").export()
+    with store.state("shop").transaction() as state:
+        state["orders"].insert({"user": 3})
+        state["orders"].update(1, {"user": 9})
+    assert store.state("shop").export() != seeded
+    store.reset()
+    assert store.state("shop").export() == seeded
+    assert store.state("shop")["orders"].next_id() == 3
+
+
+def test_unknown_table_in_replace_is_refused():
+    with pytest.raises(KeyError):
+        seeded_store().replace("shop", {"nope": []})
+
+
+def test_persisted_state_survives_a_restart_as_a_tinydb_file(tmp_path):
+    store = seeded_store(tmp_path)
+    with store.state("shop").transaction() as state:
+        state["orders"].insert({"user": 3})
+        state["orders"].delete(3)
+        state["orders"].insert({"user": 4})
+    reopened = seeded_store(tmp_path)
+    assert reopened.state("shop")["orders"].all() == [{"id": 1, "user": 1}, {"id": 2, "user": 2}, {"id": 4, "user": 4}]
+    assert reopened.state("shop")["orders"].next_id() == 5
+    from tinydb import TinyDB
+    with TinyDB(tmp_path / "shop.json", storage=AtomicJSONStorage) as db:
+        assert db.table("orders").get(doc_id=3) == {"id": 4, "user": 4}
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "db.json"
+    storage = AtomicJSONStorage(path)
+    storage.write({"orders": {"1": {"id": 1}}})
+
+    def broken_dump(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(json, "dump", broken_dump)
+    with pytest.raises(OSError):
+        storage.write({"orders": {}})
+    monkeypatch.undo()
+    assert storage.read() == {"orders": {"1": {"id": 1}}}
+    assert [p.name for p in tmp_path.iterdir()] == ["db.json"], "no temporary file is left behind"

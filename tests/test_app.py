@@ -1,0 +1,90 @@
+"""The app as a whole, for every API in the registry: error dispatch, limits, JSON, reset."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox import create_app
+from sandbox.config import TEST_CONFIG
+from tests.conftest import api_specs, auth_headers, sample_get_paths
+
+SPECS = api_specs()
+ids = [spec.name for spec in SPECS]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+class TestErrorDispatch:
+    def test_unknown_route_is_json_in_the_api_shape(self, client, spec):
+        response = client.get(spec.url_prefix + "/no/such/route", headers=auth_headers(spec))
+        assert response.status_code == 404
+        assert response.is_json and response.get_json() == spec.render_error(
+            _route_not_found(spec, "GET", spec.base_path + "/no/such/route"))[0]
+
+    def test_paths_under_the_mount_but_outside_the_base_are_the_api_too(self, client, spec):
+        response = client.get(spec.mount + "/elsewhere")
+        assert response.status_code == 404 and response.is_json
+
+    def test_wrong_method_is_json_405_with_allow(self, client, app, spec):
+        path = sample_get_paths(app, spec)[0]
+        response = client.open(path, method="TRACE", headers=auth_headers(spec))
+        assert response.status_code == 405 and response.is_json
+        assert "GET" in response.headers["Allow"]
+
+    def test_missing_auth_is_401_in_the_api_shape(self, client, app, spec):
+        for path in sample_get_paths(app, spec):
+            response = client.get(path)
+            assert response.status_code == 401 and response.is_json, path
+
+    def test_an_unexpected_exception_is_the_api_500_not_html(self, app, client, spec, monkeypatch):
+        def explode(*args, **kwargs):
+            raise RuntimeError("boom")
+        monkeypatch.setattr(spec.backend, "__init__", explode)
+        response = client.get(sample_get_paths(app, spec)[0], headers=auth_headers(spec))
+        assert response.status_code == 500 and response.is_json
+        assert "boom" not in response.get_data(as_text=True)
+
+    def test_a_body_over_one_mebibyte_is_413_in_the_api_shape(self, client, spec):
+        response = client.post(spec.url_prefix + "/orders", data=b"x" * (1024 * 1024 + 1),
+                               headers=auth_headers(spec), content_type="application/json")
+        assert response.status_code == 413 and response.is_json
+
+    def test_trailing_slash_is_served_without_redirect(self, client, app, spec):
+        path = sample_get_paths(app, spec)[0]
+        plain = client.get(path, headers=auth_headers(spec))
+        slashed = client.get(path + "/", headers=auth_headers(spec))
+        assert slashed.status_code == plain.status_code and slashed.status_code < 300
+
+
+def _route_not_found(spec, method, path):
+    from sandbox.core.errors import RouteNotFound
+    return RouteNotFound("", method=method, path=path)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_reset_restores_exactly_the_seeded_state(client, box, spec):
+    seeded = box.store.state(spec.name).export()
+    with box.store.state(spec.name).transaction() as state:
+        for table in state.tables.values():
+            for record in table.all()[:3]:
+                table.delete(record[table.key])
+    assert box.store.state(spec.name).export() != seeded
+    assert client.post("/__sandbox/reset").status_code == 200
+    assert box.store.state(spec.name).export() == seeded
+
+
+def test_json_keeps_insertion_order(app):
+    out = app.json.dumps({"b": 1, "a": 2})
+    assert out.index('"b"') < out.index('"a"')
+
+
+def test_paths_outside_every_api_answer_in_the_control_shape(client):
+    response = client.get("/nowhere")
+    assert response.status_code == 404 and response.get_json()["error"] == "RouteNotFound"
+
+
+def test_environment_configures_the_app(monkeypatch):
+    monkeypatch.setenv("SANDBOX_SEED", "7")
+    monkeypatch.setenv("SANDBOX_TOKENS_APPX", "a, b")
+    app = create_app(TEST_CONFIG)
+    assert app.config["SEED"] == 7 and app.config["TOKENS"] == {"appx": ["a", "b"]}
+    assert create_app({**TEST_CONFIG, "SEED": 9}).config["SEED"] == 9, "the mapping passed in wins"

@@ -1,0 +1,108 @@
+"""The server as a user starts it: ``python -m sandbox serve`` on a real port, in its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, *args: str):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "serve", "--port", str(self.port), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if self.get("/__sandbox/health")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not start:\n{self.process.stdout.read()}")
+
+    def request(self, method: str, path: str, headers=None):
+        request = urllib.request.Request(self.url + path, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers)
+
+    def stop(self) -> str:
+        self.process.terminate()
+        try:
+            output, _ = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+        return output
+
+
+@pytest.fixture
+def server():
+    running = Server()
+    yield running
+    running.stop()
+
+
+def test_serves_health_and_an_api_and_logs_each_request(server):
+    assert server.get("/__sandbox/health")[0] == 200
+    status, body = server.get("/appx/api/v1/orders/15", {"Authorization": "Bearer t"})
+    assert status == 200
+    assert body["data"]["links"]["self"] == f"{server.url}/appx/api/v1/orders/15"
+    output = server.stop()
+    assert f"on {server.url}" in output
+    assert "GET /appx/api/v1/orders/15 200" in output and "ms" in output
+
+
+def test_quiet_turns_the_access_log_off():
+    running = Server("--quiet")
+    running.get("/__sandbox/health")
+    assert "GET /__sandbox/health" not in running.stop()
+
+
+def test_seed_changes_the_generated_data():
+    outputs = []
+    for seed in ("1", "2"):
+        running = Server("--seed", seed, "--quiet")
+        outputs.append(running.get("/appx/api/v1/customers/1/orders?page=2", {"Authorization": "Bearer t"}))
+        running.stop()
+    assert outputs[0][0] == outputs[1][0] == 200 and outputs[0][1] != outputs[1][1]
+
+
+def test_data_dir_persists_state_files(tmp_path):
+    running = Server("--data-dir", str(tmp_path), "--quiet")
+    assert running.request("POST", "/__sandbox/reset")[0] == 200
+    running.stop()
+    assert (tmp_path / "appx.json").is_file()
+    again = Server("--data-dir", str(tmp_path), "--quiet")
+    try:
+        assert again.get("/appx/api/v1/orders/15", {"Authorization": "Bearer t"})[0] == 200
+    finally:
+        again.stop()
+
+
+def test_routes_lists_every_api_route():
+    output = subprocess.run([sys.executable, "-m", "sandbox", "routes"], capture_output=True, text=True, check=True)
+    assert "/appx/api/v1/orders/<order_id>" in output.stdout
