@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import partial
 from typing import Mapping
 
@@ -15,15 +18,27 @@ from werkzeug import exceptions as http
 from sandbox import control
 from sandbox.config import DEFAULTS, from_environment
 from sandbox.core import errors
-from sandbox.core.api import ApiSpec
+from sandbox.core.api import ApiSpec, session_name
+from sandbox.core.faults import FaultRule, Faults
+from sandbox.core.journal import SECRET_HEADERS, Journal, mask
 from sandbox.core.clock import Clock
 from sandbox.core.fake import faker_for
 from sandbox.core.fixtures import load_fixtures
-from sandbox.core.store import Store
+from sandbox.core.store import DEFAULT_SESSION, Store
 from sandbox.registry import load_apis
 
 access_log = logging.getLogger("sandbox.access")
 log = logging.getLogger("sandbox")
+
+SESSION_HEADER = "X-Sandbox-Session"
+SESSION_NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+FORCED_ERRORS = {400: errors.BadRequest, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound,
+                 409: errors.Conflict, 413: errors.PayloadTooLarge, 422: errors.Invalid, 429: errors.RateLimited,
+                 500: errors.InternalError}
+
+
+class DroppedConnection(Exception):
+    """Raised after a fault rule closed the socket; deliberately not rendered as a response."""
 
 
 @dataclass
@@ -33,9 +48,18 @@ class Sandbox:
     store: Store
     clock: Clock
     apis: dict[str, ApiSpec]
+    journal: Journal
+    faults: Faults
+    snapshots: dict[str, dict[str, dict]] = field(default_factory=dict)   # session -> name -> snapshot
 
     def api_for_path(self, path: str) -> ApiSpec | None:
         return next((spec for spec in self.apis.values() if spec.owns(path)), None)
+
+    def forget_session(self, session: str) -> None:
+        """A session evicted or dropped takes its journal, faults and snapshots with it."""
+        self.journal.clear(session)
+        self.faults.clear(session)
+        self.snapshots.pop(session, None)
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -48,18 +72,23 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.url_map.merge_slashes = False
 
     specs = load_apis(app.config.get("APIS"))
+    seed = int(app.config["SEED"])
+    journal, faults = Journal(int(app.config["JOURNAL_SIZE"])), Faults(seed)
     store = Store(
         schemas={spec.name: spec.tables for spec in specs},
-        seeders={spec.name: partial(_seed, spec, int(app.config["SEED"])) for spec in specs},
+        seeders={spec.name: partial(_seed, spec, seed) for spec in specs},
         data_dir=app.config["DATA_DIR"],
+        max_sessions=int(app.config["MAX_SESSIONS"]),
+        on_evict=lambda session: box.forget_session(session),
     )
-    app.extensions["sandbox"] = Sandbox(app.config, store, Clock(), {spec.name: spec for spec in specs})
+    box = Sandbox(app.config, store, Clock(), {spec.name: spec for spec in specs}, journal, faults)
+    app.extensions["sandbox"] = box
     for spec in specs:
         app.register_blueprint(spec.blueprint, url_prefix=spec.url_prefix)
     control.init_app(app)
     app.register_error_handler(Exception, _render_error)
-    app.before_request(_start_timer)
-    app.after_request(_log_access)
+    app.before_request(_begin_request)
+    app.after_request(_finish_request)
     return app
 
 
@@ -90,6 +119,8 @@ def _as_sandbox_error(exc: Exception, spec: ApiSpec | None) -> errors.SandboxErr
 
 
 def _render_error(exc: Exception):
+    if isinstance(exc, DroppedConnection):
+        raise exc
     box: Sandbox = current_app.extensions["sandbox"]
     spec = box.api_for_path(request.path)
     err = _as_sandbox_error(exc, spec)
@@ -104,17 +135,78 @@ def _render_error(exc: Exception):
     return response
 
 
-def _start_timer():
+def _begin_request():
+    """Before any route: timer, session, body limit, then injected faults (so they hit before auth too)."""
     g.started = time.perf_counter()
-    # Refuse an oversized body before any route runs, so every path answers 413 the same way.
+    session = request.headers.get(SESSION_HEADER)
+    g.sandbox_session = DEFAULT_SESSION    # set on every request: g may outlive one request in tests
+    if session is not None:
+        if not SESSION_NAME.match(session):
+            raise errors.BadRequest(f"{SESSION_HEADER} must be 1-64 letters, digits, '.', '_', ':' or '-'.")
+        g.sandbox_session = session
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if limit and (request.content_length or 0) > limit:
         raise http.RequestEntityTooLarge()
+    box: Sandbox = current_app.extensions["sandbox"]
+    spec = box.api_for_path(request.path)
+    if spec is not None:
+        rule = box.faults.fire(session_name(), spec.name, request.method,
+                               (request.path, request.path[len(spec.mount):]))
+        if rule is not None:
+            return _apply_fault(rule, spec)
+    return None
 
 
-def _log_access(response):
+def _apply_fault(rule: FaultRule, spec: ApiSpec):
+    if rule.delay_ms:
+        time.sleep(rule.delay_ms / 1000)
+    if rule.drop:
+        _drop_connection()
+    if rule.status is None:
+        return None                     # a pure delay: the request then goes on as usual
+    if rule.has_body:
+        response = current_app.json.response(rule.body) if rule.body is not None else current_app.response_class()
+    else:
+        error_class = FORCED_ERRORS.get(rule.status, errors.SandboxError)
+        body, _ = spec.render_error(error_class(rule.message))
+        response = current_app.json.response(body) if body is not None else current_app.response_class()
+    response.status_code = rule.status
+    response.headers["X-Sandbox-Fault"] = str(rule.id)
+    return response
+
+
+def _drop_connection():
+    """Close the client's socket without a response: waitress exposes its channel through this callable."""
+    check = request.environ.get("waitress.client_disconnected")
+    channel = getattr(check, "__self__", None)
+    if channel is not None:
+        try:
+            channel.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    raise DroppedConnection("connection dropped by a sandbox fault rule")
+
+
+def _request_body() -> bytes:
+    try:
+        return request.get_data(cache=True)
+    except http.RequestEntityTooLarge:
+        return b"<body over the size limit, not read>"
+
+
+def _finish_request(response):
+    box: Sandbox = current_app.extensions["sandbox"]
+    elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    spec = box.api_for_path(request.path)
+    if spec is not None:
+        box.journal.record(
+            session_name(), time=datetime.now(timezone.utc), api=spec.name, method=request.method,
+            path=request.path, query=request.args.to_dict(flat=False),
+            headers={k: mask(k, v, SECRET_HEADERS | {h.lower() for h in spec.auth.headers()})
+                     for k, v in request.headers.items()},
+            request_body=_request_body(), status=response.status_code,
+            response_body=b"" if response.direct_passthrough else response.get_data(), duration_ms=elapsed)
     if access_log.isEnabledFor(logging.INFO):
-        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
         access_log.info("%s %s%s %s %.1fms", request.method, request.path, query, response.status_code, elapsed)
     return response

@@ -14,9 +14,13 @@ DEFAULTS = {
     "THREADS": 8,
     "TOKENS": {},              # api -> accepted secrets; an API not listed accepts any non-empty one
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "JOURNAL_SIZE": 1000,      # requests kept per session
+    "MAX_SESSIONS": 64,        # named sessions alive at once; the least recently used goes first
+    "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts must send X-Sandbox-Admin-Token
 }
 
-_TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "HOST": str,
+_TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "HOST": str, "JOURNAL_SIZE": int,
+          "MAX_SESSIONS": int, "ADMIN_TOKEN": str,
           "QUIET": lambda v: v.strip().lower() in {"1", "true", "yes", "on"}}
 
 

@@ -1,13 +1,28 @@
-"""The control plane under ``/__sandbox/``: health and reset (later: snapshots, journal, faults, clock)."""
+"""The control plane under ``/__sandbox/``: JSON in, JSON out, for every API through the registry.
+
+health, reset, state export/import, named snapshots, the request journal, fault rules, the clock and
+sessions. Every call honours ``X-Sandbox-Session`` like the APIs do, so a CI job drives only its own copy.
+
+Who may call it: a client on loopback always; a client elsewhere (the sandbox in a container) must send
+``X-Sandbox-Admin-Token`` when ``SANDBOX_ADMIN_TOKEN`` is set. Health is open to all (health checks).
+"""
 
 from __future__ import annotations
+
+import hmac
+from datetime import datetime, timezone
+from ipaddress import ip_address
 
 from flask import Blueprint, current_app, request
 
 from sandbox import __version__
 from sandbox.core import errors
+from sandbox.core.api import session_name
+from sandbox.core.faults import parse_rule
+from sandbox.core.validation import parse_json_body
 
 bp = Blueprint("control", __name__, url_prefix="/__sandbox")
+ADMIN_HEADER = "X-Sandbox-Admin-Token"
 
 
 def _box():
@@ -24,6 +39,26 @@ def _api_names() -> list[str]:
     return [name]
 
 
+def _body():
+    return parse_json_body(request.get_data(cache=True), required=True)
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return ip_address((address or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@bp.before_request
+def _guard():
+    token = current_app.config.get("ADMIN_TOKEN")
+    if request.endpoint == "control.health" or not token or _is_loopback(request.remote_addr):
+        return
+    if not hmac.compare_digest(request.headers.get(ADMIN_HEADER, ""), token):
+        raise errors.Unauthorized(f"The control plane needs {ADMIN_HEADER} from a client that is not on loopback.")
+
+
 @bp.get("/health")
 def health():
     """GET /__sandbox/health: 200 once the app exists, which is after seeding."""
@@ -37,13 +72,205 @@ def reset():
     """POST /__sandbox/reset[?api=NAME]: back to exactly the seeded state."""
     names = _api_names()
     for name in names:
-        _box().store.reset(name)
-    return {"reset": names}
+        _box().store.reset(name, session_name())
+    return {"reset": names, "session": session_name()}
+
+
+# -- state export / import ------------------------------------------------------------------------
+@bp.get("/state")
+def export_state():
+    """GET /__sandbox/state[?api=NAME]: the whole state as JSON, importable with PUT."""
+    store = _box().store
+    return {"session": session_name(),
+            "apis": {name: store.state(name, session_name()).export() for name in _api_names()}}
+
+
+@bp.put("/state")
+def import_state():
+    """PUT /__sandbox/state: replace the state of every API in the document; all or nothing."""
+    document = _body()
+    store = _box().store
+    apis = document.get("apis") if isinstance(document, dict) else None
+    if not isinstance(apis, dict) or not apis:
+        raise errors.Invalid("The document needs an object 'apis': {api: {table: [records]}}.",
+                             details={"apis": ["Required: an object of API name -> tables."]})
+    built, problems = {}, {}
+    for api, tables in apis.items():
+        if api not in store.apis:
+            problems[f"apis.{api}"] = [f"Unknown API; known: {', '.join(store.apis)}."]
+            continue
+        problem = _check_tables(tables, store.tables(api))
+        if problem:
+            problems[f"apis.{api}"] = [problem]
+            continue
+        try:
+            built[api] = store.build(api, tables)
+        except (KeyError, TypeError, ValueError) as exc:
+            problems[f"apis.{api}"] = [str(exc).strip('"')]
+    if problems:
+        raise errors.Invalid(next(iter(problems.values()))[0], details=problems)
+    store.restore(built, session_name())
+    return {"replaced": list(built), "session": session_name()}
+
+
+def _check_tables(tables, known: dict) -> str | None:
+    if not isinstance(tables, dict):
+        return "Expected an object of table name -> records."
+    for name, records in tables.items():
+        if name not in known:
+            return f"Unknown table {name!r}; known: {', '.join(known)}."
+        if not isinstance(records, list) or not all(isinstance(r, dict) and "id" in r for r in records):
+            return f"Table {name!r} must be a list of objects, each with an 'id'."
+    return None
+
+
+# -- named snapshots ------------------------------------------------------------------------------
+def _snapshots() -> dict:
+    return _box().snapshots.setdefault(session_name(), {})
+
+
+@bp.get("/snapshots")
+def list_snapshots():
+    return {"snapshots": [{"name": name, "apis": list(saved["states"]), "created_at": saved["created_at"]}
+                          for name, saved in _snapshots().items()]}
+
+
+@bp.post("/snapshots/<name>")
+def save_snapshot(name):
+    """POST /__sandbox/snapshots/{name}[?api=NAME]: keep the current state under a name (in memory)."""
+    names = _api_names()
+    _snapshots()[name] = {"states": _box().store.snapshot(names, session_name()),
+                          "created_at": _now_iso()}
+    return {"name": name, "apis": names}, 201
+
+
+@bp.post("/snapshots/<name>/restore")
+def restore_snapshot(name):
+    saved = _snapshots().get(name)
+    if saved is None:
+        raise errors.NotFound(f"No snapshot named {name!r} in session {session_name()!r}.")
+    _box().store.restore(saved["states"], session_name())
+    return {"restored": name, "apis": list(saved["states"])}
+
+
+@bp.delete("/snapshots/<name>")
+def delete_snapshot(name):
+    if _snapshots().pop(name, None) is None:
+        raise errors.NotFound(f"No snapshot named {name!r} in session {session_name()!r}.")
+    return "", 204
+
+
+# -- request journal ------------------------------------------------------------------------------
+@bp.get("/requests")
+def list_requests():
+    """GET /__sandbox/requests?api=&method=&path=<glob>&status=&since=<seq|ISO time>&limit=: oldest first."""
+    args = request.args
+    status = args.get("status")
+    if status is not None and not status.isdigit():
+        raise errors.Invalid("status must be an integer.", details={"status": ["Must be an integer."]})
+    since = args.get("since")
+    if since and not since.isdigit():
+        try:
+            datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            raise errors.Invalid("since must be a sequence number or an ISO 8601 time.",
+                                 details={"since": ["Must be a sequence number or an ISO 8601 time."]}) from None
+    entries = _box().journal.entries(session_name(), api=args.get("api"), method=args.get("method"),
+                                     path=args.get("path"), status=int(status) if status else None, since=since)
+    limit = args.get("limit", type=int)
+    if limit:
+        entries = entries[-limit:]
+    return {"requests": [entry.as_json() for entry in entries], "total": len(entries)}
+
+
+@bp.delete("/requests")
+def clear_requests():
+    return {"deleted": _box().journal.clear(session_name())}
+
+
+# -- faults ---------------------------------------------------------------------------------------
+@bp.post("/faults")
+def add_fault():
+    """POST /__sandbox/faults {api, method, path, status, body, message, delay_ms, drop, times, probability}."""
+    rule = _box().faults.add(session_name(), parse_rule(_body(), list(_box().apis)))
+    return rule.as_json(), 201
+
+
+@bp.get("/faults")
+def list_faults():
+    return {"faults": [rule.as_json() for rule in _box().faults.rules(session_name())]}
+
+
+@bp.delete("/faults")
+def clear_faults():
+    _box().faults.clear(session_name())
+    return "", 204
+
+
+# -- clock ----------------------------------------------------------------------------------------
+def _now_iso() -> str:
+    return _box().clock.now().isoformat().replace("+00:00", "Z")
+
+
+def _clock_state():
+    return {"now": _now_iso(), "frozen": _box().clock.frozen}
+
+
+@bp.get("/clock")
+def get_clock():
+    return _clock_state()
+
+
+@bp.put("/clock")
+def set_clock():
+    """PUT /__sandbox/clock {"now": "2025-03-31T09:00:00Z"} freezes; {"advance_seconds": N} moves it."""
+    body = _body()
+    clock = _box().clock
+    if not isinstance(body, dict) or not ({"now", "advance_seconds"} & set(body)):
+        raise errors.Invalid("Send {\"now\": ISO 8601} or {\"advance_seconds\": N}.",
+                             details={"now": ["Send now or advance_seconds."]})
+    if "now" in body:
+        try:
+            moment = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
+        except ValueError:
+            raise errors.Invalid("now must be an ISO 8601 date-time.",
+                                 details={"now": ["Must be an ISO 8601 date-time."]}) from None
+        clock.freeze(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    if "advance_seconds" in body:
+        seconds = body["advance_seconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise errors.Invalid("advance_seconds must be a number.",
+                                 details={"advance_seconds": ["Must be a number."]})
+        clock.advance(seconds)
+    return _clock_state()
+
+
+@bp.delete("/clock")
+def real_clock():
+    _box().clock.unfreeze()
+    return _clock_state()
+
+
+# -- sessions -------------------------------------------------------------------------------------
+@bp.get("/sessions")
+def list_sessions():
+    return {"sessions": _box().store.sessions()}
+
+
+@bp.delete("/sessions/<name>")
+def drop_session(name):
+    if not _box().store.drop_session(name):
+        raise errors.NotFound(f"No session named {name!r} (the default session can only be reset).")
+    return "", 204
 
 
 def render_error(err: errors.SandboxError) -> tuple[dict, int]:
     """The control plane's own shape, also used for paths that belong to no API."""
-    return {"error": type(err).__name__, "message": err.message}, err.status
+    body = {"error": type(err).__name__, "message": err.message}
+    if err.details:
+        body["details"] = err.details
+    status = 400 if isinstance(err, errors.Invalid) else err.status
+    return body, status
 
 
 def init_app(app) -> None:

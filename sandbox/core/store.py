@@ -22,6 +22,7 @@ import json
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -83,6 +84,10 @@ class Table:
     def next_id(self) -> int:
         """The id an auto-increment column would give the next record (never reused, as in MySQL)."""
         return self._next_id
+
+    def reserve_ids(self, next_id: int) -> None:
+        """Make auto-increment continue at ``next_id`` at the earliest (ids of deleted records stay used)."""
+        self._next_id = max(self._next_id, next_id)
 
     # -- writes ------------------------------------------------------------------------------------
     def insert(self, record: Record) -> Record:
@@ -240,51 +245,111 @@ class AtomicJSONStorage(Storage):
 
 
 class Store:
-    """Every API's state, seeded once and restorable.
+    """Every API's state, per session, seeded once and restorable.
 
     ``schemas`` maps api -> table name -> indexed fields; ``seeders`` maps api -> a function returning
     table name -> records. The seeded state is kept as a snapshot, so reset is a copy, not a re-seed.
+
+    Sessions: the default session is what a client sees without ``X-Sandbox-Session``; any other name gets
+    its own copy of the seeded state on first use. At most ``max_sessions`` named sessions live at once; the
+    least recently used goes first (``on_evict`` tells the journal and fault registries). Only the default
+    session is persisted with a data directory: named sessions are scratch state for one test run.
     """
 
     def __init__(self, schemas: Mapping[str, Mapping[str, Iterable[str]]],
                  seeders: Mapping[str, Callable[[], Mapping[str, list[Record]]]],
-                 data_dir: str | os.PathLike | None = None):
+                 data_dir: str | os.PathLike | None = None, *, max_sessions: int = 64,
+                 on_evict: Callable[[str], None] | None = None):
         self.lock = threading.RLock()
         self._schemas = {api: {t: tuple(ix) for t, ix in tables.items()} for api, tables in schemas.items()}
         self._seeders = dict(seeders)
         self._data_dir = Path(data_dir) if data_dir else None
-        self._seeded: dict[str, ApiState] = {}
-        self._live: dict[str, dict[str, ApiState]] = {DEFAULT_SESSION: {}}
-        for api in self._schemas:
-            self._seeded[api] = self._build(api, self._seeders[api]())
-            self._live[DEFAULT_SESSION][api] = self._load_persisted(api) or self._seeded[api].copy(self._persister(api))
+        self._max_sessions = max_sessions
+        self._on_evict = on_evict
+        self._seeded: dict[str, ApiState] = {api: self._build(api, self._seeders[api]()) for api in self._schemas}
+        self._live: OrderedDict[str, dict[str, ApiState]] = OrderedDict()
+        self._live[DEFAULT_SESSION] = {
+            api: self._load_persisted(api) or self._seeded[api].copy(self._persister(api)) for api in self._schemas}
 
     @property
     def apis(self) -> list[str]:
         return list(self._schemas)
 
+    def tables(self, api: str) -> dict[str, tuple[str, ...]]:
+        return dict(self._schemas[api])
+
     def state(self, api: str, session: str = DEFAULT_SESSION) -> ApiState:
-        return self._live[session][api]
+        return self._session(session)[api]
+
+    def sessions(self) -> list[str]:
+        with self.lock:
+            return list(self._live)
+
+    def drop_session(self, session: str) -> bool:
+        """Forget a named session (the default one cannot be dropped, only reset)."""
+        with self.lock:
+            if session == DEFAULT_SESSION or session not in self._live:
+                return False
+            del self._live[session]
+        if self._on_evict:
+            self._on_evict(session)
+        return True
 
     def reset(self, api: str | None = None, session: str = DEFAULT_SESSION) -> None:
         """Back to exactly the seeded state, for one API or all."""
         with self.lock:
+            states = self._session(session)
             for name in [api] if api else self.apis:
                 restored = self._seeded[name].copy(self._persister(name, session))
-                self._live[session][name] = restored
+                states[name] = restored
                 self._persist(restored, session)
 
     def seeded(self, api: str) -> ApiState:
         return self._seeded[api]
 
+    def snapshot(self, apis: Iterable[str], session: str = DEFAULT_SESSION) -> dict[str, ApiState]:
+        """Copies of the named APIs' states: cheap, since records are never edited in place."""
+        with self.lock:
+            states = self._session(session)
+            return {api: states[api].copy() for api in apis}
+
+    def restore(self, snapshot: Mapping[str, ApiState], session: str = DEFAULT_SESSION) -> None:
+        with self.lock:
+            states = self._session(session)
+            for api, saved in snapshot.items():
+                restored = saved.copy(self._persister(api, session))
+                states[api] = restored
+                self._persist(restored, session)
+
+    def build(self, api: str, data: Mapping[str, list[Record]]) -> ApiState:
+        """A detached state from plain data (table -> records); raises KeyError/TypeError on bad data."""
+        return self._build(api, data)
+
     def replace(self, api: str, data: Mapping[str, list[Record]], session: str = DEFAULT_SESSION) -> None:
         """Swap one API's state for ``data`` (table -> records), e.g. an imported snapshot."""
-        state = self._build(api, data, self._persister(api, session))
-        with self.lock:
-            self._live[session][api] = state
-            self._persist(state, session)
+        self.restore({api: self._build(api, data)}, session)
 
     # -- internals ---------------------------------------------------------------------------------
+    def _session(self, session: str) -> dict[str, ApiState]:
+        if session == DEFAULT_SESSION:
+            return self._live[DEFAULT_SESSION]
+        evicted: list[str] = []
+        with self.lock:
+            states = self._live.get(session)
+            if states is None:
+                states = {api: seeded.copy() for api, seeded in self._seeded.items()}
+                self._live[session] = states
+                named = [name for name in self._live if name != DEFAULT_SESSION]
+                evicted = named[:max(0, len(named) - self._max_sessions)]
+                for name in evicted:
+                    del self._live[name]
+            else:
+                self._live.move_to_end(session)
+        for name in evicted:
+            if self._on_evict:
+                self._on_evict(name)
+        return states
+
     def _build(self, api: str, data: Mapping[str, list[Record]], on_commit=None) -> ApiState:
         unknown = set(data) - set(self._schemas[api])
         if unknown:
@@ -293,36 +358,29 @@ class Store:
                   for name, indexes in self._schemas[api].items()}
         return ApiState(api, tables, self.lock, on_commit)
 
-    def _path(self, api: str, session: str) -> Path | None:
-        if self._data_dir is None:
-            return None
-        suffix = "" if session == DEFAULT_SESSION else f".{session}"
-        return self._data_dir / f"{api}{suffix}.json"
-
     def _persister(self, api: str, session: str = DEFAULT_SESSION):
-        if self._data_dir is None:
+        if self._data_dir is None or session != DEFAULT_SESSION:
             return None
-        return lambda state: self._persist(state, session)
+        return self._persist
 
     def _persist(self, state: ApiState, session: str = DEFAULT_SESSION) -> None:
-        path = self._path(state.api, session)
-        if path is None:
+        if self._data_dir is None or session != DEFAULT_SESSION:
             return
         # A valid TinyDB database: one TinyDB table per sandbox table, documents numbered in order.
         data = {name: {str(i): record for i, record in enumerate(table.all(), start=1)}
                 for name, table in state.tables.items()}
         data["_next_ids"] = {"1": {name: table.next_id() for name, table in state.tables.items()}}
-        AtomicJSONStorage(path).write(data)
+        AtomicJSONStorage(self._data_dir / f"{state.api}.json").write(data)
 
     def _load_persisted(self, api: str) -> ApiState | None:
-        path = self._path(api, DEFAULT_SESSION)
+        path = self._data_dir / f"{api}.json" if self._data_dir else None
         if path is None or not path.exists():
             return None
-        db = TinyDB(path, storage=AtomicJSONStorage)
-        next_ids = (db.table("_next_ids").get(doc_id=1) or {})
-        data = {name: list(db.table(name).all()) for name in self._schemas[api] if name in db.tables()}
-        db.close()
-        state = self._build(api, {n: [dict(r) for r in rows] for n, rows in data.items()}, self._persister(api))
+        with TinyDB(path, storage=AtomicJSONStorage) as db:
+            next_ids = db.table("_next_ids").get(doc_id=1) or {}
+            data = {name: [dict(r) for r in db.table(name).all()]
+                    for name in self._schemas[api] if name in db.tables()}
+        state = self._build(api, data, self._persister(api))
         for name, table in state.tables.items():
-            table._next_id = max(table._next_id, next_ids.get(name, 1))
+            table.reserve_ids(next_ids.get(name, 1))
         return state

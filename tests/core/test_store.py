@@ -149,3 +149,37 @@ def test_an_atomic_write_that_fails_leaves_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert storage.read() == {"orders": {"1": {"id": 1}}}
     assert [p.name for p in tmp_path.iterdir()] == ["db.json"], "no temporary file is left behind"
+
+
+def test_a_named_session_starts_from_the_seed_and_stays_isolated():
+    store = seeded_store()
+    with store.state("shop").transaction() as state:
+        state["orders"].insert({"user": 3})
+    ci_job = store.state("shop", "job-1")
+    assert ci_job.export() == store.seeded("shop").export()
+    with ci_job.transaction():
+        ci_job["orders"].delete(1)
+    assert len(store.state("shop")["orders"]) == 3 and len(store.state("shop", "job-1")["orders"]) == 1
+
+
+def test_sessions_beyond_the_cap_evict_the_least_recently_used():
+    evicted = []
+    store = Store({"shop": {"orders": ()}}, {"shop": lambda: {"orders": []}}, max_sessions=2,
+                  on_evict=evicted.append)
+    store.state("shop", "a")
+    store.state("shop", "b")
+    store.state("shop", "a")          # a is now the most recently used
+    store.state("shop", "c")
+    assert evicted == ["b"] and store.sessions() == ["default", "a", "c"]
+
+
+def test_snapshot_and_restore():
+    store = seeded_store()
+    saved = store.snapshot(["shop"])
+    with store.state("shop").transaction() as state:
+        state["orders"].delete(1)
+    store.restore(saved)
+    assert store.state("shop").export() == store.seeded("shop").export()
+    with store.state("shop").transaction() as state:
+        state["orders"].delete(2)
+    assert len(saved["shop"]["orders"]) == 2, "a restored snapshot can be restored again"

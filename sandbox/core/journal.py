@@ -1,0 +1,114 @@
+"""The request journal: every request to an emulated API, newest last, per session, bounded in memory.
+
+Bodies are kept as the raw bytes that crossed the wire and parsed only when someone reads the journal, so
+recording costs a few microseconds per request."""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "apikey", "x-access-token", "cookie",
+                            "x-sandbox-admin-token", "proxy-authorization"})
+BODY_LIMIT = 64 * 1024   # bytes of a body kept per entry
+
+
+def mask(name: str, value: str, secret: Iterable[str] = SECRET_HEADERS) -> str:
+    """``Bearer abc`` -> ``Bearer ***``; a bare key -> ``***``: enough to see what was sent, never the secret."""
+    if name.lower() not in secret:
+        return value
+    scheme, _, rest = value.partition(" ")
+    return f"{scheme} ***" if rest else "***"
+
+
+def _decode(raw: bytes, truncated: bool) -> Any:
+    if not raw:
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    if not truncated:
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text + ("…" if truncated else "")
+
+
+@dataclass
+class Entry:
+    seq: int
+    time: datetime
+    api: str
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    request_body: bytes
+    status: int
+    response_body: bytes
+    duration_ms: float
+    truncated: tuple[bool, bool] = field(default=(False, False))
+
+    def as_json(self) -> dict:
+        return {
+            "seq": self.seq,
+            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "api": self.api,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "body": _decode(self.request_body, self.truncated[0]),
+            "status": self.status,
+            "response": _decode(self.response_body, self.truncated[1]),
+            "duration_ms": round(self.duration_ms, 3),
+        }
+
+
+class Journal:
+    def __init__(self, size: int = 1000):
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: dict[str, deque[Entry]] = {}
+        self._seq = itertools.count(1)
+
+    def record(self, session: str, **fields) -> None:
+        request_body, response_body = fields.pop("request_body"), fields.pop("response_body")
+        entry = Entry(seq=next(self._seq), request_body=request_body[:BODY_LIMIT],
+                      response_body=response_body[:BODY_LIMIT],
+                      truncated=(len(request_body) > BODY_LIMIT, len(response_body) > BODY_LIMIT), **fields)
+        with self._lock:
+            entries = self._entries.get(session)
+            if entries is None:
+                entries = self._entries[session] = deque(maxlen=self.size)
+            entries.append(entry)
+
+    def entries(self, session: str, *, api: str | None = None, method: str | None = None,
+                path: str | None = None, status: int | None = None, since: str | None = None) -> list[Entry]:
+        """Entries, oldest first; ``path`` is a glob; ``since`` a sequence number or an ISO time (exclusive)."""
+        with self._lock:
+            found = list(self._entries.get(session, ()))
+        if api:
+            found = [e for e in found if e.api == api]
+        if method:
+            found = [e for e in found if e.method == method.upper()]
+        if path:
+            found = [e for e in found if fnmatch.fnmatchcase(e.path, path)]
+        if status is not None:
+            found = [e for e in found if e.status == status]
+        if since:
+            if since.isdigit():
+                found = [e for e in found if e.seq > int(since)]
+            else:
+                moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+                found = [e for e in found if e.time > moment]
+        return found
+
+    def clear(self, session: str) -> int:
+        with self._lock:
+            return len(self._entries.pop(session, ()))
