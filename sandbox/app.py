@@ -37,6 +37,9 @@ FORCED_ERRORS = {400: errors.BadRequest, 401: errors.Unauthorized, 403: errors.F
                  500: errors.InternalError}
 
 
+DROPPED_STATUS = 499   # what the journal shows for a request whose connection a fault rule dropped
+
+
 class DroppedConnection(Exception):
     """Raised after a fault rule closed the socket; deliberately not rendered as a response."""
 
@@ -161,7 +164,7 @@ def _apply_fault(rule: FaultRule, spec: ApiSpec):
     if rule.delay_ms:
         time.sleep(rule.delay_ms / 1000)
     if rule.drop:
-        _drop_connection()
+        return _drop_connection()
     if rule.status is None:
         return None                     # a pure delay: the request then goes on as usual
     if rule.has_body:
@@ -176,15 +179,19 @@ def _apply_fault(rule: FaultRule, spec: ApiSpec):
 
 
 def _drop_connection():
-    """Close the client's socket without a response: waitress exposes its channel through this callable."""
+    """Close the client's socket without a response: waitress exposes its channel through this callable.
+
+    The response returned afterwards is never delivered; the journal records it as status 499. Under a
+    server that is not waitress (the in-process test client), ``DroppedConnection`` is raised instead."""
     check = request.environ.get("waitress.client_disconnected")
     channel = getattr(check, "__self__", None)
-    if channel is not None:
-        try:
-            channel.socket.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-    raise DroppedConnection("connection dropped by a sandbox fault rule")
+    if channel is None:
+        raise DroppedConnection("connection dropped by a sandbox fault rule")
+    try:
+        channel.socket.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    return current_app.response_class(status=DROPPED_STATUS)
 
 
 def _request_body() -> bytes:

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+pytest_plugins = ("pytester",)
+
 from sandbox import create_app
 from sandbox.config import TEST_CONFIG
 from sandbox.core.examples import drift, expected_body, load_examples
