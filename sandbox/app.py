@@ -13,6 +13,7 @@ from functools import partial
 from typing import Mapping
 
 from flask import Flask, current_app, g, request
+from flask_cors import CORS
 from werkzeug import exceptions as http
 
 from sandbox import control
@@ -89,10 +90,24 @@ def create_app(config: Mapping | None = None) -> Flask:
     for spec in specs:
         app.register_blueprint(spec.blueprint, url_prefix=spec.url_prefix)
     control.init_app(app)
+    _enable_cors(app, specs)
     app.register_error_handler(Exception, _render_error)
     app.before_request(_begin_request)
     app.after_request(_finish_request)
     return app
+
+
+EXPOSED_HEADERS = ["X-Pagination-TotalCount", "X-Pagination-Limit", "X-Pagination-Skip", "X-Pagination-Page",
+                   "X-Sandbox-Rule", "X-Sandbox-Fault", "Retry-After", "Allow"]
+
+
+def _enable_cors(app: Flask, specs: list[ApiSpec]) -> None:
+    """Browsers may call every API and the control plane; each API's auth headers are allowed."""
+    origins = app.config["CORS_ORIGINS"]
+    allowed = ["Content-Type", "Accept", SESSION_HEADER, control.ADMIN_HEADER,
+               *dict.fromkeys(header for spec in specs for header in spec.auth.headers())]
+    CORS(app, origins="*" if origins.strip() == "*" else [o.strip() for o in origins.split(",") if o.strip()],
+         allow_headers=allowed, expose_headers=EXPOSED_HEADERS, max_age=600)
 
 
 def _seed(spec: ApiSpec, seed: int):

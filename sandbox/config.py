@@ -17,10 +17,11 @@ DEFAULTS = {
     "JOURNAL_SIZE": 1000,      # requests kept per session
     "MAX_SESSIONS": 64,        # named sessions alive at once; the least recently used goes first
     "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts must send X-Sandbox-Admin-Token
+    "CORS_ORIGINS": "*",       # comma-separated origins allowed to call from a browser; "*" for any
 }
 
 _TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "HOST": str, "JOURNAL_SIZE": int,
-          "MAX_SESSIONS": int, "ADMIN_TOKEN": str,
+          "MAX_SESSIONS": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str,
           "QUIET": lambda v: v.strip().lower() in {"1", "true", "yes", "on"}}
 
 

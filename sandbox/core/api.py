@@ -104,6 +104,8 @@ def api_blueprint(name: str) -> Blueprint:
 
     @bp.before_request
     def _authenticate():
+        if request.method == "OPTIONS":   # a CORS preflight carries no credentials, by design
+            return
         g.credentials = authenticate(current_api())
 
     return bp

@@ -1,0 +1,45 @@
+"""CORS for browsers: preflight and simple requests on every API and the control plane."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox import create_app
+from sandbox.config import TEST_CONFIG
+from tests.conftest import api_specs, auth_headers, sample_get_paths
+
+SPECS = api_specs()
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_preflight_allows_the_api_auth_headers_without_credentials(client, app, spec):
+    path = sample_get_paths(app, spec)[0]
+    response = client.options(path, headers={
+        "Origin": "http://localhost:5173", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": ", ".join([*spec.auth.headers(), "X-Sandbox-Session"])})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] in ("*", "http://localhost:5173")
+    allowed = response.headers["Access-Control-Allow-Headers"].lower()
+    for header in [*spec.auth.headers(), "X-Sandbox-Session"]:
+        assert header.lower() in allowed
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_responses_and_errors_carry_cors_headers(client, app, spec):
+    path = sample_get_paths(app, spec)[0]
+    for headers in (auth_headers(spec), {}):
+        response = client.get(path, headers={"Origin": "http://localhost:5173", **headers})
+        assert response.headers.get("Access-Control-Allow-Origin"), response.status_code
+        assert "X-Pagination-TotalCount" in response.headers.get("Access-Control-Expose-Headers", "")
+
+
+def test_control_plane_allows_browsers(client):
+    response = client.post("/__sandbox/reset", headers={"Origin": "http://localhost:3000"})
+    assert response.headers["Access-Control-Allow-Origin"]
+
+
+def test_origins_can_be_restricted():
+    client = create_app({**TEST_CONFIG, "CORS_ORIGINS": "http://ok.test"}).test_client()
+    assert client.get("/__sandbox/health", headers={"Origin": "http://ok.test"}).headers[
+        "Access-Control-Allow-Origin"] == "http://ok.test"
+    assert "Access-Control-Allow-Origin" not in client.get("/__sandbox/health", headers={"Origin": "http://evil.test"}).headers
