@@ -57,6 +57,37 @@ def run(app) -> None:
 
 
 @main.command()
+@click.option("--api", "apis", multiple=True, help="Only this API (repeatable).")
+def check(apis):
+    """Replay every documented example against a fresh in-process sandbox and report any drift."""
+    import json
+
+    from sandbox.app import create_app
+    from sandbox.config import TEST_CONFIG
+    from sandbox.core.examples import check as replay_all
+
+    app = create_app(TEST_CONFIG)
+    unknown = set(apis) - set(app.extensions["sandbox"].apis)
+    if unknown:
+        raise click.BadParameter(f"unknown API {', '.join(sorted(unknown))}", param_hint="--api")
+    results = replay_all(app, set(apis) or None)
+    drifted = 0
+    for name in app.extensions["sandbox"].apis:
+        mine = [r for r in results if r["api"] == name]
+        if not mine:
+            continue
+        matched = sum(not r["drift"] for r in mine)
+        click.echo(f"{name:<11} {len(mine)} replayed, {matched} matched")
+        for result in mine:
+            for path, expected, actual in result["drift"]:
+                drifted += 1
+                click.echo(f"  DRIFT {result['example']} {path}: expected {json.dumps(expected, ensure_ascii=False)}"
+                           f", got {json.dumps(actual, ensure_ascii=False)}")
+    click.echo(f"{len(results)} examples, {drifted} drifts")
+    sys.exit(1 if drifted else 0)
+
+
+@main.command()
 def routes():
     """List every route the sandbox serves."""
     from sandbox.app import create_app

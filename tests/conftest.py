@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -10,7 +9,7 @@ pytest_plugins = ("pytester",)
 
 from sandbox import create_app
 from sandbox.config import TEST_CONFIG
-from sandbox.core.examples import drift, expected_body, load_examples
+from sandbox.core.examples import drift, load_examples, replay
 from sandbox.registry import APIS, load_apis
 
 
@@ -47,13 +46,7 @@ class Examples:
         return load_examples(self.spec.name)
 
     def replay(self, example):
-        request = example["request"]
-        body = request.get("body")
-        response = self.client.open(
-            self.spec.url_prefix + request["path"], method=request["method"],
-            headers=request.get("headers", {}), data=None if body is None else json.dumps(body),
-            content_type="application/json" if body is not None else None)
-        return response, expected_body(example, "http://localhost" + self.spec.url_prefix)
+        return replay(self.client, self.spec, example, self.client.application.extensions["sandbox"].clock)
 
 
 __all__ = ["APIS", "Examples", "api_specs", "assert_same_json"]

@@ -151,3 +151,29 @@ def test_kill_9_during_writes_never_leaves_an_unreadable_store(tmp_path):
         assert status == 200 and count in (acknowledged[-1], acknowledged[-1] - 1)
     finally:
         again.stop()
+
+
+def test_check_replays_every_documented_example_without_drift():
+    result = subprocess.run([sys.executable, "-m", "sandbox", "check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 drifts" in result.stdout
+
+
+def test_check_reports_drift_as_a_json_path_and_fails(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from sandbox import cli
+    from sandbox.core import examples
+
+    original = examples.load_examples
+
+    def tampered(api, root=None):
+        found = original(api, root)
+        for example in found:
+            if example["name"] == "appx/get-order":
+                example["response"]["body"]["data"]["attributes"]["value"] = 611
+        return found
+    monkeypatch.setattr(examples, "load_examples", tampered)
+    result = CliRunner().invoke(cli.main, ["check", "--api", "appx"])
+    assert result.exit_code == 1
+    assert "DRIFT appx/get-order $.data.attributes.value: expected 611, got 610" in result.output
