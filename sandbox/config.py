@@ -14,10 +14,12 @@ DEFAULTS = {
     "THREADS": 8,
     "TOKENS": {},              # api -> accepted secrets; an API not listed accepts any non-empty one
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "FORMATIONS_RATE_LIMIT": False,   # eFiling's 120/180 requests per 60 s, 429 beyond (off: never limited)
 }
 
 _TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "HOST": str,
           "QUIET": lambda v: v.strip().lower() in {"1", "true", "yes", "on"}}
+_TYPES["FORMATIONS_RATE_LIMIT"] = _TYPES["QUIET"]   # SANDBOX_FORMATIONS_RATE_LIMIT=1: the same on/off spelling
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
