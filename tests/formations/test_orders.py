@@ -213,6 +213,8 @@ class TestErrors:
         ("page[number]=-3", "page[number] must be a whole number of 1 or more."),
         ("page[number]=two", "page[number] must be a whole number of 1 or more."),
         ("page[number]=1.5", "page[number] must be a whole number of 1 or more."),
+        ("page[number]=%E0%A5%A9", "page[number] must be a whole number of 1 or more."),
+        ("filter[statuses]=%D9%A3", "filter[statuses] must be"),
     ])
     def test_bad_input_is_400_and_changes_nothing(self, client, box, query, message):
         before = box.store.state("formations").export()

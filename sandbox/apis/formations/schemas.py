@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from werkzeug.datastructures import MultiDict
 
 # filter[...] is the docs' table, filters[...] their example: both are read, filter[...] wins when both carry
@@ -37,6 +37,16 @@ def order_query(args: MultiDict) -> dict[str, str]:
 
 
 PAGE_MESSAGE = "page[number] must be a whole number of 1 or more."
+_DIGITS = re.compile(r"[0-9]+")   # ASCII only: int() would also take "३" or "٣"
+
+
+class PageNumber(fields.Field):
+    """``page[number]``: a whole number of 1 or more."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if not _DIGITS.fullmatch(value) or int(value) < 1:
+            raise ValidationError(PAGE_MESSAGE)
+        return int(value)
 
 
 class Ymd(fields.Field):
@@ -56,7 +66,7 @@ class StatusCodes(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs) -> frozenset[int]:
         codes = [code.strip() for code in value.split(",")]
-        if not all(re.fullmatch(r"[0-9]+", code) for code in codes):
+        if not all(_DIGITS.fullmatch(code) for code in codes):
             raise ValidationError(
                 f"filter[statuses] must be a comma-separated list of status codes, e.g. 700,900; got {value!r}.")
         return frozenset(int(code) for code in codes)
@@ -71,8 +81,7 @@ class OrdersQueryIn(Schema):
     invoiced_to = Ymd(data_key="invoicedTo", load_default=None)
     created_from = Ymd(data_key="createdFrom", load_default=None)
     created_to = Ymd(data_key="createdTo", load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error=PAGE_MESSAGE),
-                          error_messages={"invalid": PAGE_MESSAGE})
+    page = PageNumber(load_default=1)
 
 
 def ymdhis(iso: str | None):
