@@ -18,11 +18,17 @@ DEFAULTS = {
     "MAX_SESSIONS": 64,        # named sessions alive at once; the least recently used goes first
     "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts must send X-Sandbox-Admin-Token
     "CORS_ORIGINS": "*",       # comma-separated origins allowed to call from a browser; "*" for any
+    "FORMATIONS_RATE_LIMIT": False,   # eFiling's 120/180 requests per 60 s, 429 beyond (off: never limited)
 }
 
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 _TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "HOST": str, "JOURNAL_SIZE": int,
-          "MAX_SESSIONS": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str,
-          "QUIET": lambda v: v.strip().lower() in {"1", "true", "yes", "on"}}
+          "MAX_SESSIONS": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str, "QUIET": _flag,
+          "FORMATIONS_RATE_LIMIT": _flag}
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict:

@@ -1,0 +1,23 @@
+"""formations: eFiling by BD Group's "Orders - JSON API", a UK company-formation service
+(docs: seeds/formations-orders.txt; public facts: efiling-documentation.bdgroup.co.uk)."""
+
+from sandbox.core.api import ApiSpec
+from sandbox.core.auth import Auth, Credential
+
+from . import errors
+from .backend import FormationsBackend
+from .routes import bp
+from .seed import seed
+
+API = ApiSpec(
+    name="formations",
+    mount="/formations",
+    base_path="",
+    blueprint=bp,
+    backend=FormationsBackend,
+    render_error=errors.render,
+    seed=seed,
+    tables={"orders": ("status",), "orderlines": ("order_id",)},
+    auth=Auth.of(Credential("Authorization", "Basic")),
+    title="formations (eFiling by BD Group company-formation orders)",
+)

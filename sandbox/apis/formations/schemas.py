@@ -1,0 +1,147 @@
+"""eFiling's wire format and query parameters.
+
+Orders are bare JSON arrays as documented. Stored records keep ISO date-times (or null) and money as
+decimal strings; the ``*Out`` schemas render them as the docs do: YmdHis integers, ``""`` for a date that
+has not happened, money as JSON numbers with two decimals."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from werkzeug.datastructures import MultiDict
+
+# filter[...] is the docs' table, filters[...] their example: both are read, filter[...] wins when both carry
+# the same filter. "createdTo[" is the table's typo for createdTo (PHP would read it as that very key).
+FILTER_PREFIXES = ("filters", "filter")     # later wins
+FILTER_ALIASES = {"createdTo[": "createdTo"}
+_BRACKETED = re.compile(r"^(?P<prefix>[A-Za-z]+)\[(?P<name>.+)\]$")
+
+
+def order_query(args: MultiDict) -> dict[str, str]:
+    """The list's query string as {filter name or "page": value}; an empty value counts as absent, as in PHP."""
+    found: dict[tuple[int, str], str] = {}
+    for key in args:
+        match = _BRACKETED.match(key)
+        value = args.getlist(key)[-1].strip()   # PHP keeps the last of repeated parameters
+        if not match or value == "":
+            continue
+        prefix, name = match["prefix"], match["name"]
+        if prefix in FILTER_PREFIXES:
+            found[(FILTER_PREFIXES.index(prefix), FILTER_ALIASES.get(name, name))] = value
+        elif prefix == "page" and name == "number":
+            found[(0, "page")] = value
+    return {name: value for (_, name), value in sorted(found.items())}
+
+
+PAGE_MESSAGE = "page[number] must be a whole number of 1 or more."
+_DIGITS = re.compile(r"[0-9]+")   # ASCII only: int() would also take "३" or "٣"
+
+
+class PageNumber(fields.Field):
+    """``page[number]``: a whole number of 1 or more."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if not _DIGITS.fullmatch(value) or int(value) < 1:
+            raise ValidationError(PAGE_MESSAGE)
+        return int(value)
+
+
+class Ymd(fields.Field):
+    """A calendar day written Ymd (``20200101``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        try:
+            if re.fullmatch(r"[0-9]{8}", value):
+                return datetime.strptime(value, "%Y%m%d").date()
+        except ValueError:
+            pass
+        raise ValidationError(f"filter[{self.data_key}] must be a date written Ymd, e.g. 20200101; got {value!r}.")
+
+
+class StatusCodes(fields.Field):
+    """A CSV of numeric status codes (``700,900``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> frozenset[int]:
+        codes = [code.strip() for code in value.split(",")]
+        if not all(_DIGITS.fullmatch(code) for code in codes):
+            raise ValidationError(
+                f"filter[statuses] must be a comma-separated list of status codes, e.g. 700,900; got {value!r}.")
+        return frozenset(int(code) for code in codes)
+
+
+class OrdersQueryIn(Schema):
+    class Meta:
+        unknown = EXCLUDE          # eFiling ignores filters it does not know
+
+    statuses = StatusCodes(load_default=None)
+    invoiced_from = Ymd(data_key="invoicedFrom", load_default=None)
+    invoiced_to = Ymd(data_key="invoicedTo", load_default=None)
+    created_from = Ymd(data_key="createdFrom", load_default=None)
+    created_to = Ymd(data_key="createdTo", load_default=None)
+    page = PageNumber(load_default=1)
+
+
+def ymdhis(iso: str | None):
+    """``2020-01-01T09:55:00`` -> 20200101095500; a date not (yet) set is ``""`` as in the docs."""
+    return int(datetime.fromisoformat(iso).strftime("%Y%m%d%H%M%S")) if iso else ""
+
+
+def money(amount: str) -> float:
+    """The docs print money as a JSON number (``17.98``, ``2.00``); stored as an exact decimal string."""
+    return float(Decimal(amount).quantize(Decimal("0.01")))
+
+
+class OrderOut(Schema):
+    id = fields.Integer()
+    description = fields.String()
+    created_at = fields.Function(lambda o: ymdhis(o["created_at"]))
+    updated_at = fields.Function(lambda o: ymdhis(o["updated_at"]))
+    invoiced_at = fields.Function(lambda o: ymdhis(o["invoiced_at"]))
+    cancelled_at = fields.Function(lambda o: ymdhis(o["cancelled_at"]))
+    status = fields.Integer()
+    mlc_status = fields.Integer()
+    net = fields.Function(lambda o: money(o["net"]))
+    gross = fields.Function(lambda o: money(o["gross"]))
+
+
+class ProductOut(Schema):
+    name = fields.String()
+    is_service = fields.Integer()
+    is_incorporation = fields.Integer()
+    taxable = fields.Integer()
+
+
+class PackageOut(Schema):
+    name = fields.String()
+
+
+class IncorporationOut(Schema):
+    incorporation_id = fields.Integer()
+    company_name = fields.String()
+
+
+class OfficerOut(Schema):
+    company_name = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+
+
+class OrderLineOut(Schema):
+    """A line as documented; the stored line id is the sandbox's own and stays off the wire."""
+    order_id = fields.Integer()
+    description = fields.String()
+    quantity = fields.Integer()
+    price = fields.Function(lambda line: money(line["price"]))
+    tax = fields.Function(lambda line: money(line["tax"]))
+    product = fields.Nested(ProductOut)
+    package = fields.Nested(PackageOut)
+    incorporation = fields.Nested(IncorporationOut)
+    officer = fields.Nested(OfficerOut)
+
+
+orders_query_in = OrdersQueryIn()
+order_out = OrderOut()
+order_line_out = OrderLineOut()
