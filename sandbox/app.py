@@ -9,7 +9,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
+from functools import lru_cache, partial
 from typing import Mapping
 
 from flask import Flask, current_app, g, request
@@ -110,7 +110,10 @@ def _enable_cors(app: Flask, specs: list[ApiSpec]) -> None:
          allow_headers=allowed, expose_headers=EXPOSED_HEADERS, max_age=600)
 
 
+@lru_cache(maxsize=32)
 def _seed(spec: ApiSpec, seed: int):
+    """An API's seeded records. Memoised: seeding is deterministic and records are never edited in place,
+    so every app in one process (a test suite makes hundreds) can share them."""
     return spec.seed(faker_for(spec.name, seed), load_fixtures(spec.name))
 
 

@@ -18,7 +18,7 @@ Seeder = Callable[[Faker, Mapping[str, list[dict]]], Mapping[str, list[dict]]]
 Renderer = Callable[[SandboxError], tuple[object, int]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # hashed by identity: one spec per API
 class ApiSpec:
     """One emulated API.
 
