@@ -81,3 +81,11 @@ class TestSeed:
         for order in tables["orders"]:
             if "profile" in order:
                 assert order["profile"] in members[order["customerId"]]
+
+    def test_only_each_customers_two_newest_orders_are_still_open(self):
+        tables = self.tables()
+        for customer in tables["customers"]:
+            orders = sorted((o for o in tables["orders"] if o["customerId"] == customer["id"]),
+                            key=lambda o: o["orderDate"])
+            assert all(o["status"] not in ("NEW", "CONFIRMED") for o in orders[:-2])
+            assert all(o["status"] in ("NEW", "CONFIRMED") for o in orders[-2:])

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from faker import Faker
 
-from .states import ORDER_STATUSES
 
 # (articleId, articleName, articleTemplateName, monthly net EUR, attributeConfiguration)
 HOSTING = (
@@ -42,8 +41,9 @@ OTHER_CUSTOMERS = 3                  # Faker customers besides the fixtures
 ORDERS_PER_OTHER_CUSTOMER = (2, 7)
 ORDER_DATES = (datetime(2024, 1, 8), datetime(2025, 10, 31))
 DUE_AFTER_DAYS = 14
-# Older orders are mostly executed; the newest ones are still open (see _status).
-STATUS_WEIGHTS = {"NEW": 1, "CONFIRMED": 2, "REJECTED": 1, "ABORTED": 1, "EXECUTED": 8}
+# Only the newest orders are still open; older ones are settled, mostly executed (see _status).
+OPEN_STATUSES = ("NEW", "CONFIRMED")
+STATUS_WEIGHTS = {"REJECTED": 1, "ABORTED": 1, "EXECUTED": 8}
 
 
 def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
@@ -64,8 +64,12 @@ def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
         documented = customer["id"] == DOCUMENTED_CUSTOMER
         count = DOCUMENTED_CUSTOMER_ORDERS if documented else german.random.randint(*ORDERS_PER_OTHER_CUSTOMER)
         moments = sorted(german.date_time_between(*ORDER_DATES) for _ in range(count))
-        # The docs' customer shows every status and both types at least once, wherever they fall in time.
-        forced = dict(zip(german.random.sample(range(count), len(ORDER_STATUSES)), ORDER_STATUSES)) if documented else {}
+        # The docs' customer shows every status and both types at least once: the two newest orders are
+        # still open (NEW, CONFIRMED), the settled statuses fall somewhere before them.
+        forced = {}
+        if documented:
+            forced = dict(zip(german.random.sample(range(count - len(OPEN_STATUSES)), len(STATUS_WEIGHTS)), STATUS_WEIGHTS))
+            forced.update({count - 1: OPEN_STATUSES[0], count - 2: OPEN_STATUSES[1]})
         changes = set(german.random.sample(range(count), 4)) if documented else set()
         for index, moment in enumerate(moments):
             status = forced.get(index) or _status(german, index, count)
@@ -87,7 +91,7 @@ def _with_members(fake: Faker, customer: dict) -> dict:
 
 def _status(fake: Faker, index: int, count: int) -> str:
     if index >= count - 2:                         # the two newest orders are still being processed
-        return fake.random.choice(("NEW", "CONFIRMED"))
+        return fake.random.choice(OPEN_STATUSES)
     return fake.random.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
 
 
