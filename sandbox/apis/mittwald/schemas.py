@@ -15,7 +15,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from .errors import ValidationFailed, Violation
 from .states import ORDER_STATUSES
 
-_INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
+_INTEGER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
 
 
 def js_number(value) -> int | float:
