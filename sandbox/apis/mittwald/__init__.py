@@ -1,0 +1,31 @@
+"""mittwald: the v2 customer-orders API of mStudio (docs: seeds/mittwald-customer-orders.txt).
+
+Where the seed is silent, ``openapi.json`` beside this file is the authority: an unchanged excerpt of
+mittwald's published spec (mittwald/api-client-js, packages/mittwald/spec/openapi.json, commit in its
+``info.x-excerpt-source``), copied from the project's shared/specs so that tests run on a clean clone."""
+
+from pathlib import Path
+
+from sandbox.core.api import ApiSpec
+from sandbox.core.auth import Auth, Credential
+
+from . import errors
+from .backend import MittwaldBackend
+from .routes import bp
+from .seed import seed
+
+OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+
+API = ApiSpec(
+    name="mittwald",
+    mount="/mittwald",
+    base_path="/v2",
+    blueprint=bp,
+    backend=MittwaldBackend,
+    render_error=errors.render,
+    seed=seed,
+    tables={"customers": ("customerNumber",), "orders": ("customerId", "orderNumber")},
+    # x-access-token is what the official clients send; Bearer is what the docs' curl sends.
+    auth=Auth.of([Credential("x-access-token"), Credential("Authorization", "Bearer")]),
+    title="mittwald (mStudio v2 customer orders)",
+)

@@ -1,0 +1,36 @@
+"""mittwald's routes below /mittwald/v2: thin views; auth (x-access-token or Bearer) checked by the blueprint."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from sandbox.core.api import api_blueprint, current_backend
+
+from .backend import MittwaldBackend
+from .schemas import customer_order_out, load_query, order_list_query_in
+
+bp = api_blueprint("mittwald")
+
+
+def backend() -> MittwaldBackend:
+    return current_backend()
+
+
+@bp.get("/customers/<customer_id>/orders")
+def customer_orders(customer_id):
+    """GET /customers/{customerId}/orders (order-list-customer-orders): a bare array plus X-Pagination-*."""
+    listing = backend().customer_orders(customer_id, **load_query(order_list_query_in, request.args))
+    response = jsonify(customer_order_out.dump(listing.items, many=True))
+    response.headers.update({
+        "X-Pagination-TotalCount": str(listing.total),
+        "X-Pagination-Limit": str(listing.limit),
+        "X-Pagination-Skip": str(listing.skip),
+        "X-Pagination-Page": str(listing.page),
+    })
+    return response
+
+
+@bp.get("/orders/<order_id>")
+def get_order(order_id):
+    """GET /orders/{orderId} (order-get-order): one CustomerOrder."""
+    return customer_order_out.dump(backend().order(order_id))

@@ -1,0 +1,178 @@
+"""mittwald's wire format: the list query in, ``de.mittwald.v1.order.CustomerOrder`` out.
+
+Query validation answers like mittwald's ajv-based validator (messages such as "must be integer", JS
+property paths, the ajv keyword as ``type``), so it is done here rather than with ``core.validation.load``,
+whose messages are marshmallow's. Output keys follow the spec's property order (alphabetical, as in the
+docs' rendered examples); an absent optional field is left out, never null; money is a JSON number."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from .errors import ValidationFailed, Violation
+from .states import ORDER_STATUSES
+
+_INTEGER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
+
+
+def js_number(value) -> int | float:
+    """A decimal string as JavaScript's JSON.stringify prints the number: ``9`` for 9.00, ``9.99`` otherwise."""
+    amount = Decimal(value)
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+def _refuse(message: str, keyword: str, context: dict[str, str], suffix: str = ""):
+    return {"message": message, "type": keyword, "context": context, "suffix": suffix}
+
+
+class QueryInteger(fields.Field):
+    """An integer query parameter with a minimum; the first of repeated values counts."""
+
+    def __init__(self, minimum: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.minimum = minimum
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = value[0]
+        if not _INTEGER.match(raw):
+            raise ValidationError([_refuse("must be integer", "type", {"type": "integer"})])
+        number = int(raw)
+        if number < self.minimum:
+            raise ValidationError([_refuse(f"must be >= {self.minimum}", "minimum",
+                                           {"comparison": ">=", "limit": str(self.minimum)})])
+        return number
+
+
+class QueryList(fields.Field):
+    """An array query parameter: repeated keys (``a=x&a=y``), comma-separated values, or both."""
+
+    def __init__(self, choices: tuple[str, ...] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = choices
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = [part.strip() for raw in value for part in raw.split(",") if part.strip()]
+        if self.choices:
+            wrong = [_refuse("must be equal to one of the allowed values", "enum",
+                             {"allowedValues": ", ".join(self.choices)}, f"[{i}]")
+                     for i, item in enumerate(items) if item not in self.choices]
+            if wrong:
+                raise ValidationError(wrong)
+        return items
+
+
+class OrderListQueryIn(Schema):
+    """order-list-customer-orders' query parameters; unknown parameters are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = QueryInteger()
+    skip = QueryInteger()
+    page = QueryInteger()
+    includesStatus = QueryList(ORDER_STATUSES, data_key="includesStatus", attribute="includes_status")
+    excludesStatus = QueryList(ORDER_STATUSES, data_key="excludesStatus", attribute="excludes_status")
+    templateNames = QueryList(data_key="templateNames", attribute="template_names")
+
+
+def load_query(schema: Schema, args) -> dict:
+    """``request.args`` (a MultiDict) through ``schema``; empty values count as absent; failures raise
+    ValidationFailed with one ajv-style violation per wrong value."""
+    raw = {}
+    for name in args:
+        values = [v for v in args.getlist(name) if v.strip()]
+        if values:
+            raw[name] = values
+    try:
+        return schema.load(raw)
+    except ValidationError as exc:
+        violations = [Violation(entry["message"], f".{name}{entry['suffix']}", entry["type"], entry["context"])
+                      for name, entries in exc.messages.items() for entry in entries]
+        raise ValidationFailed(violations) from None
+
+
+def _optional(key: str, dump=lambda value: value):
+    """A field rendered only when the record has it (marshmallow leaves missing keys out)."""
+    return fields.Function(lambda record: dump(record[key]) if key in record else None)
+
+
+class OmitAbsent(Schema):
+    """Drops the keys of optional fields the record does not have, so nothing is ever ``null``."""
+
+    def dump(self, obj, *, many=None):
+        many = self.many if many is None else many
+        if many:
+            return [self.dump(o, many=False) for o in obj]
+        return {key: value for key, value in super().dump(obj).items() if value is not None}
+
+
+class AddonOut(OmitAbsent):
+    hidden = fields.Boolean()
+    key = fields.String()
+    value = fields.String()
+
+
+class AttributeOut(OmitAbsent):
+    key = fields.String()
+    value = fields.String()
+
+
+class ReferenceOut(OmitAbsent):
+    contractItemId = fields.String()
+    offerItemId = fields.String()
+    orderItemId = fields.String()
+
+
+class OrderItemOut(OmitAbsent):
+    addons = _optional("addons", lambda addons: addon_out.dump(addons, many=True))
+    articleId = fields.String()
+    articleName = fields.String()
+    articleTemplateName = fields.String()
+    attributeConfiguration = _optional("attributeConfiguration", lambda attrs: attribute_out.dump(attrs, many=True))
+    isInclusive = fields.Boolean()
+    orderItemId = fields.String()
+    predefinedDomainAggregateId = fields.String()
+    price = fields.Function(lambda item: js_number(item["price"]))
+    reference = _optional("reference", lambda reference: reference_out.dump(reference))
+
+
+class ProfileOut(OmitAbsent):
+    email = fields.String()
+    firstName = fields.String()
+    lastName = fields.String()
+    title = fields.String()
+    userId = fields.String()
+
+
+def summary(order: dict) -> dict:
+    """Derived from the items so it can never disagree with them: summary = recurring + nonRecurring."""
+    recurring = sum((Decimal(i["price"]) for i in order["items"] if i["recurring"]), Decimal(0))
+    once = sum((Decimal(i["price"]) for i in order["items"] if not i["recurring"]), Decimal(0))
+    return {"nonRecurring": js_number(once), "recurring": js_number(recurring), "summary": js_number(recurring + once)}
+
+
+class CustomerOrderOut(OmitAbsent):
+    contractChangeContractId = fields.String()
+    customerId = fields.String()
+    dueDate = fields.String()
+    invoicingPeriod = fields.Integer()
+    items = fields.Function(lambda order: order_item_out.dump(order["items"], many=True))
+    orderDate = fields.String()
+    orderId = fields.String(attribute="id")
+    orderNumber = fields.String()
+    profile = _optional("profile", lambda profile: profile_out.dump(profile))
+    status = fields.String()
+    summary = fields.Function(summary)
+    type = fields.String()
+
+
+order_list_query_in = OrderListQueryIn()
+addon_out = AddonOut()
+attribute_out = AttributeOut()
+reference_out = ReferenceOut()
+order_item_out = OrderItemOut()
+profile_out = ProfileOut()
+customer_order_out = CustomerOrderOut()
