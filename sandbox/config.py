@@ -14,10 +14,19 @@ DEFAULTS = {
     "THREADS": 8,
     "TOKENS": {},              # api -> accepted secrets; an API not listed accepts any non-empty one
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SHOP_USERS": {},          # shop: Bearer token -> user id; any other token is user 1 (the docs' user)
 }
 
+
+def _shop_users(value: str) -> dict[str, int]:
+    """``SANDBOX_SHOP_USERS=tokenA:2,tokenB:3`` -> {"tokenA": 2, "tokenB": 3}."""
+    pairs = (pair.rpartition(":") for pair in value.split(",") if pair.strip())
+    return {token.strip(): int(user) for token, _, user in pairs}
+
+
 _TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "HOST": str,
-          "QUIET": lambda v: v.strip().lower() in {"1", "true", "yes", "on"}}
+          "QUIET": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
+          "SHOP_USERS": _shop_users}
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
