@@ -107,21 +107,20 @@ class ShopBackend(Backend):
         return order
 
     def update_order(self, user_id: int, order_id: str, fields: dict) -> dict:
-        """Docs: only while pending. New items replace the old ones (new ids, catalogue prices), the total
-        and ``meta.subtotal`` follow; the given fields replace theirs. The meta's ``item_<id>_name`` keys
+        """Docs: only while pending. The items replace the old ones (new ids, catalogue prices), the total
+        and ``meta.subtotal`` follow; the other given fields replace theirs, billing stays unless given. The meta's ``item_<id>_name`` keys
         stay those of the order's creation, as the docs' example shows."""
         with self.state.transaction() as state:
             order = self.order(user_id, order_id)
-            items = self._priced_items(fields["items"], "items") if "items" in fields else None
+            items = self._priced_items(fields["items"], "items")
             CUSTOMER_ACTIONS.check(order["status"], "update", error=_refusal("update"))
             changes = {key: fields[key] for key in ("customer_name", "shipping_address", "billing_address",
                                                     "shipping_method", "notes") if key in fields}
             if "customer_email" in fields:
                 changes["email"] = fields["customer_email"]
-            if items is not None:
-                subtotal = self._subtotal(items)
-                changes.update(items=items, total_price=money(subtotal),
-                               meta={**order["meta"], "subtotal": php_string(subtotal)})
+            subtotal = self._subtotal(items)
+            changes.update(items=items, total_price=money(subtotal),
+                           meta={**order["meta"], "subtotal": php_string(subtotal)})
             changes["updated_at"] = timestamp(self.clock.now())
             return state["orders"].update(order["id"], changes)
 

@@ -89,6 +89,8 @@ def _not_empty(value):
 
 
 class LaravelIn(Schema):
+    error_messages = {"type": ARRAY}   # a nested object that is no object
+
     class Meta:
         unknown = EXCLUDE   # Laravel ignores input no rule mentions
 
@@ -123,14 +125,16 @@ class OrderCreateIn(LaravelIn):
 
 
 class OrderUpdateIn(LaravelIn):
-    """PUT /orders/{id}: every field ``sometimes``; the given ones are checked as on create."""
+    """PUT /orders/{id}: the items the order is rebuilt from are required; every other field is
+    ``sometimes`` (checked as on create when given). ``cart_id`` is read nowhere (the docs' response keeps
+    ``source_cart_id`` "user_1" although the request sends "user_32")."""
     customer_name = text(required=False)
     customer_email = email(required=False)
     shipping_address = nested(AddressIn, required=False)
     billing_address = nested(AddressIn, required=False)
     shipping_method = text(required=False)
     notes = text(required=False, nullable=True, max_length=1000)
-    items = fields.List(fields.Nested(ItemIn, error_messages=_messages(type=ARRAY)), required=False,
+    items = fields.List(fields.Nested(ItemIn, error_messages=_messages(type=ARRAY)), required=True,
                         validate=_not_empty, error_messages=_messages(invalid=ARRAY))
 
 
@@ -190,13 +194,23 @@ def invalid(details: dict[str, list[str]], order: list[str] | None = None) -> In
     return Invalid(laravel.validation_message(worded), details=worded)
 
 
+def _children_of_missing(schema: Schema, data: dict) -> dict[str, list[str]]:
+    """Laravel checks ``shipping_address.city => required`` even when ``shipping_address`` itself is
+    missing or no array, so each required child of a required object is reported as well."""
+    return {f"{name}.{child_name}": [REQUIRED]
+            for name, field in schema.fields.items()
+            if isinstance(field, fields.Nested) and field.required and not isinstance(data.get(name), dict)
+            for child_name, child in field.schema.fields.items() if child.required}
+
+
 def load_laravel(schema: Schema, data) -> dict:
     """Validate a body as a Laravel FormRequest would. Anything but a JSON object (malformed JSON
     included) reads as no input at all: Laravel's ``json_decode`` gives null, so every rule sees nothing."""
+    data = laravel_input(data) if isinstance(data, dict) else {}
     try:
-        return load(schema, laravel_input(data) if isinstance(data, dict) else {})
+        return load(schema, data)
     except Invalid as exc:
-        raise invalid(exc.details, rule_order(schema)) from None
+        raise invalid({**exc.details, **_children_of_missing(schema, data)}, rule_order(schema)) from None
 
 
 # -- output --------------------------------------------------------------------------------------------
