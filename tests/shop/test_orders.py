@@ -8,7 +8,10 @@ from decimal import Decimal
 import pytest
 
 from sandbox import create_app
+from sandbox.apis.shop.backend import ShopBackend
+from sandbox.apis.shop.schemas import cart_in, load_laravel
 from sandbox.config import TEST_CONFIG
+from sandbox.core.errors import Invalid
 from tests.conftest import Examples, assert_same_json
 
 AUTH = {"Authorization": "Bearer any-token", "X-API-Key": "123456789"}
@@ -131,11 +134,9 @@ class TestCreate:
         assert response.headers["X-Sandbox-Rule"] == "shop.create-needs-cart-items"
 
     def test_prices_and_totals_are_computed_in_decimal(self, client, box):
-        catalogue = box.store.state("shop")
-        cents = next(p for p in catalogue["products"].all() if not p["price"].endswith(".00"))
-        with catalogue.transaction():
-            box_backend(box).put_cart(1, [{"product_sku": cents["sku"], "quantity": 3, "options": None},
-                                          {"product_sku": "EH-1-1", "quantity": 1, "options": {"size": "S"}}])
+        cents = next(p for p in box.store.state("shop")["products"].all() if not p["price"].endswith(".00"))
+        put_cart(box, 1, [{"product_sku": cents["sku"], "quantity": 3}, {"product_sku": "EH-1-1", "quantity": "1",
+                                                                          "options": {"size": "S"}}])
         created = client.post(f"{BASE}/orders", json=CREATE, headers=AUTH).get_json()["order"]
         expected = Decimal(cents["price"]) * 3 + Decimal("67.00")
         assert created["total_price"] == f"{expected:.2f}"
@@ -147,9 +148,27 @@ class TestCreate:
                                          "created_at"]
 
 
-def box_backend(box):
-    from sandbox.apis.shop.backend import ShopBackend
-    return ShopBackend(box.store.state("shop"), box.clock)
+    def test_a_second_user_orders_from_their_own_cart(self):
+        client = create_app({**TEST_CONFIG, "SHOP_USERS": {"u3": 3}}).test_client()
+        box = client.application.extensions["sandbox"]
+        put_cart(box, 3, [{"product_sku": "EH-2", "quantity": 2}])
+        created = client.post(f"{BASE}/orders", json=CREATE, headers={**AUTH, "Authorization": "Bearer u3"})
+        shown = created.get_json()["order"]
+        assert (shown["user_id"], shown["total_price"], shown["meta"]["source_cart_id"]) == (3, "112.00", "user_3")
+        assert box.store.state("shop")["carts"].get("user_1")["items"], "user 1's cart is untouched"
+
+    def test_a_cart_takes_only_known_skus(self, box):
+        before = state(box)
+        with pytest.raises(Invalid) as refused:
+            put_cart(box, 1, [{"product_sku": "EH-1", "quantity": 1}, {"product_sku": "NOPE", "quantity": 1}])
+        assert refused.value.details == {"items.1.product_sku": ["The selected items.1.product_sku is invalid."]}
+        assert state(box) == before
+
+
+def put_cart(box, user_id, items):
+    """How a test fills a cart: the docs have no cart endpoint (docs/fidelity.md)."""
+    backend = ShopBackend(box.store.state("shop"), box.clock)
+    backend.put_cart(user_id, load_laravel(cart_in, {"items": items})["items"])
 
 
 UPDATE = {"items": [{"product_sku": "EH-1", "quantity": 1, "options": {"color": "red"}},

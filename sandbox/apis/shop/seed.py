@@ -21,7 +21,7 @@ from sandbox.core.laravel import timestamp
 
 from .backend import money, php_string
 from .schemas import php_number
-from .states import ITEM_SEQUENCE, ORDER_NUMBER_ALPHABET, STATUSES
+from .states import ORDER_NUMBER_ALPHABET, STATUSES
 
 ORDERS = 60
 USERS = range(2, 13)

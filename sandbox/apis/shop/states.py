@@ -16,7 +16,7 @@ CUSTOMER_ACTIONS = Transitions({
     "cancelled": set(),
     "refunded": set(),
 })
-REFUSALS = {   # action -> (rule id, message of the 422); API-NOTES: Laravel has no convention, CHOICE 422
+REFUSALS = {  # action -> (rule id, message of the 422); API-NOTES: Laravel has no convention, CHOICE 422
     "update": ("update-only-pending", "Only pending orders can be updated."),
     "cancel": ("cancel-only-pending", "Only pending orders can be cancelled."),
 }
