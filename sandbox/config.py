@@ -19,6 +19,7 @@ DEFAULTS = {
     "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts must send X-Sandbox-Admin-Token
     "CORS_ORIGINS": "*",       # comma-separated origins allowed to call from a browser; "*" for any
     "FORMATIONS_RATE_LIMIT": False,   # eFiling's 120/180 requests per 60 s, 429 beyond (off: never limited)
+    "SHOP_USERS": {},          # shop: Bearer token -> user id; any other token is user 1 (the docs' user)
 }
 
 
@@ -26,9 +27,15 @@ def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _shop_users(value: str) -> dict[str, int]:
+    """``SANDBOX_SHOP_USERS=tokenA:2,tokenB:3`` -> {"tokenA": 2, "tokenB": 3}."""
+    pairs = (pair.rpartition(":") for pair in value.split(",") if pair.strip())
+    return {token.strip(): int(user) for token, _, user in pairs}
+
+
 _TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "HOST": str, "JOURNAL_SIZE": int,
           "MAX_SESSIONS": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str, "QUIET": _flag,
-          "FORMATIONS_RATE_LIMIT": _flag}
+          "FORMATIONS_RATE_LIMIT": _flag, "SHOP_USERS": _shop_users}
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict:

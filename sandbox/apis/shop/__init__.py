@@ -1,0 +1,24 @@
+"""shop: a Laravel shop's orders API (docs: seeds/shop-orders.txt): list, read, create from the cart,
+update and cancel while pending."""
+
+from sandbox.core.api import ApiSpec
+from sandbox.core.auth import Auth, Credential
+
+from . import errors
+from .backend import ShopBackend
+from .routes import bp
+from .seed import seed
+
+API = ApiSpec(
+    name="shop",
+    mount="/shop",
+    base_path="/api/v1/shop",
+    blueprint=bp,
+    backend=ShopBackend,
+    render_error=errors.render,
+    seed=seed,
+    tables={"products": ("sku",), "variations": ("sku",), "carts": (), "orders": ("user_id", "order_number"),
+            "sequences": ()},
+    auth=Auth.of(Credential("Authorization", "Bearer"), Credential("X-API-Key")),
+    title="shop (a Laravel shop's orders)",
+)

@@ -1,0 +1,77 @@
+"""shop's routes below /shop/api/v1/shop: thin views; the blueprint checks both documented headers
+(``Authorization: Bearer`` and ``X-API-Key``) first. The Bearer token names the user (``SHOP_USERS``)."""
+
+from __future__ import annotations
+
+from flask import g
+
+from sandbox.core.api import api_blueprint, current_backend, json_body, sandbox
+from sandbox.core.errors import BadRequest
+
+from .backend import ShopBackend
+from .schemas import load_laravel, order_create_in, order_out, order_update_in
+from .states import DEFAULT_USER_ID
+
+bp = api_blueprint("shop")
+
+
+def backend() -> ShopBackend:
+    return current_backend()
+
+
+def user_id() -> int:
+    """The user behind the Bearer token: ``SHOP_USERS`` maps tokens to ids, any other token is user 1."""
+    bearer = g.credentials[0]
+    return int(sandbox().config["SHOP_USERS"].get(bearer, DEFAULT_USER_ID))
+
+
+def body() -> object:
+    """The JSON body; malformed JSON is no input at all, as Laravel's ``json_decode`` makes it."""
+    try:
+        return json_body()
+    except BadRequest:
+        return {}
+
+
+def one(message: str, order: dict) -> dict:
+    return {"message": message, "order": order_out.dump(order)}
+
+
+@bp.get("/orders")
+def list_orders():
+    """GET /orders: every order of the user, newest first."""
+    uid = user_id()
+    return {"message": "Orders retrieved successfully", "user_id": uid,
+            "orders": order_out.dump(backend().orders(uid), many=True)}
+
+
+@bp.get("/orders/number/<order_number>")
+def get_order_by_number(order_number):
+    """GET /orders/number/{orderNumber}: one of the user's orders by its ORD-... number."""
+    return one("Order retrieved successfully", backend().order_by_number(user_id(), order_number))
+
+
+@bp.get("/orders/<order_id>")
+def get_order(order_id):
+    """GET /orders/{orderId}: one of the user's orders."""
+    return one("Order retrieved successfully", backend().order(user_id(), order_id))
+
+
+@bp.post("/orders")
+def create_order():
+    """POST /orders: a pending order from the user's cart (200, with the docs' message for it)."""
+    fields = load_laravel(order_create_in, body())
+    return one("Order retrieved successfully", backend().create_order(user_id(), fields))
+
+
+@bp.put("/orders/<order_id>")
+def update_order(order_id):
+    """PUT /orders/{orderId}: change a pending order's items, addresses, email, method, notes."""
+    fields = load_laravel(order_update_in, body())
+    return one("Order updated successfully", backend().update_order(user_id(), order_id, fields))
+
+
+@bp.post("/orders/<order_id>/cancel")
+def cancel_order(order_id):
+    """POST /orders/{orderId}/cancel: cancel a pending order; any body is ignored."""
+    return one("Order cancelled successfully", backend().cancel_order(user_id(), order_id))
