@@ -6,6 +6,7 @@ import importlib
 
 APIS = (
     "appx",
+    "slyk",
 )
 
 
