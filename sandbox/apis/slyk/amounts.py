@@ -23,7 +23,7 @@ def dec(value) -> Decimal:
 
 
 def money(value) -> str:
-    return str(dec(value).quantize(EIGHT_DECIMALS, rounding=ROUND_HALF_EVEN))
+    return format(dec(value).quantize(EIGHT_DECIMALS, rounding=ROUND_HALF_EVEN), "f")
 
 
 def parse_amount(raw) -> Decimal | None:

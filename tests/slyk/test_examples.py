@@ -1,0 +1,33 @@
+"""The docs' examples of slyk, each replayed against a fresh app (after its ``given`` steps, if any)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox.core.examples import load_examples
+from tests.conftest import Examples, assert_same_json
+
+NAMES = [e["name"].split("/", 1)[1] for e in load_examples("slyk")]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_docs_examples_are_reproduced_exactly(client, name):
+    examples = Examples(client, "slyk")
+    example = next(e for e in examples.all() if e["name"] == f"slyk/{name}")
+    for step in example.get("given", ()):
+        body = step.get("body")
+        done = client.open("/slyk" + step["path"], method=step["method"], headers={"apikey": "key"},
+                           data=None if body is None else json.dumps(body))
+        assert done.status_code < 300, done.get_json()
+    response, expected = examples.replay(example)
+    assert response.status_code == example["response"]["status"], response.get_data(as_text=True)
+    if expected is None:
+        assert response.get_data() == b""
+    else:
+        assert_same_json(expected, response.get_json())
+
+
+def test_every_documented_endpoint_has_an_example():
+    assert len(NAMES) == 12
