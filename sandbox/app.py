@@ -165,11 +165,14 @@ def _begin_request():
         if not SESSION_NAME.match(session):
             raise errors.BadRequest(f"{SESSION_HEADER} must be 1-64 letters, digits, '.', '_', ':' or '-'.")
         g.sandbox_session = session
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if limit and (request.content_length or 0) > limit:
-        raise http.RequestEntityTooLarge()
     box: Sandbox = current_app.extensions["sandbox"]
     spec = box.api_for_path(request.path)
+    if spec is None:
+        # The control plane imports whole states, far larger than any API request.
+        request.max_content_length = current_app.config["CONTROL_MAX_CONTENT_LENGTH"]
+    limit = request.max_content_length
+    if limit and (request.content_length or 0) > limit:
+        raise http.RequestEntityTooLarge()
     if spec is not None:
         rule = box.faults.fire(session_name(), spec.name, request.method,
                                (request.path, request.path[len(spec.mount):]))

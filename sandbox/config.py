@@ -13,7 +13,8 @@ DEFAULTS = {
     "PORT": 8080,
     "THREADS": 8,
     "TOKENS": {},              # api -> accepted secrets; an API not listed accepts any non-empty one
-    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,             # request bodies to the emulated APIs
+    "CONTROL_MAX_CONTENT_LENGTH": 512 * 1024 * 1024,  # control plane: whole exported states
     "JOURNAL_SIZE": 1000,      # requests kept per session
     "MAX_SESSIONS": 64,        # named sessions alive at once; the least recently used goes first
     "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts must send X-Sandbox-Admin-Token

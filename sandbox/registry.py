@@ -7,6 +7,7 @@ import importlib
 APIS = (
     "appx",
     "shop",
+    "slyk",
     "mittwald",
     "formations",
 )

@@ -80,19 +80,27 @@ def replay(client, spec, example: dict, clock=None):
     """Send the example's request through a Flask test client; returns (response, expected body).
 
     An example may carry ``"clock": "<ISO time>"``: the clock is frozen there first, so timestamps of
-    records the request creates can be compared exactly."""
-    import json as _json
+    records the request creates can be compared exactly; and ``"given"``: requests (method, path, body)
+    sent first with the example's headers, for examples that only make sense after another step."""
     from datetime import datetime
 
     if clock is not None and example.get("clock"):
         clock.freeze(datetime.fromisoformat(example["clock"].replace("Z", "+00:00")))
     request = example["request"]
+    for step in example.get("given", ()):
+        done = _send(client, spec, {"headers": request.get("headers", {}), **step})
+        if done.status_code >= 300:
+            raise AssertionError(f"{example.get('name')}: given step {step['method']} {step['path']} "
+                                 f"answered {done.status_code}: {done.get_data(as_text=True)}")
+    return _send(client, spec, request), expected_body(example, "http://localhost" + spec.url_prefix)
+
+
+def _send(client, spec, request: dict):
     body = request.get("body")
-    response = client.open(
+    return client.open(
         spec.url_prefix + request["path"], method=request["method"], headers=request.get("headers", {}),
-        data=None if body is None else (body if isinstance(body, str) else _json.dumps(body)),
+        data=None if body is None else (body if isinstance(body, str) else json.dumps(body)),
         content_type="application/json" if body is not None else None)
-    return response, expected_body(example, "http://localhost" + spec.url_prefix)
 
 
 def check(app, apis=None) -> list[dict]:

@@ -1,0 +1,22 @@
+"""slyk: Slyk's store orders (docs: seeds/slyk-orders.txt; client: the official Node SDK slykio/slyk-sdk-node)."""
+
+from sandbox.core.api import ApiSpec
+from sandbox.core.auth import Auth, Credential
+
+from . import errors
+from .backend import SlykBackend
+from .routes import bp
+from .seed import seed
+
+API = ApiSpec(
+    name="slyk",
+    mount="/slyk",
+    base_path="",
+    blueprint=bp,
+    backend=SlykBackend,
+    render_error=errors.render,
+    seed=seed,
+    tables={"categories": (), "products": (), "users": (), "orders": ("userId",), "lines": ("orderId",)},
+    auth=Auth.of(Credential("apikey")),
+    title="Slyk (store orders)",
+)

@@ -1,0 +1,111 @@
+"""Slyk's order routes below /slyk (the real API serves them at the root of https://api.slyk.io).
+
+Thin views: the blueprint checks the ``apikey`` header; a view reads the query or body, makes one backend
+call and dumps one ``*Out`` schema. Bodies are read whatever the Content-Type (the SDK sends none on
+fulfill and unfulfill), and an empty body is ``{}``."""
+
+from __future__ import annotations
+
+from flask import request
+
+from sandbox.core.api import api_blueprint, current_backend, json_body
+from sandbox.core.validation import load
+
+from .backend import SlykBackend
+from .schemas import (LINE_LIST, ORDER_LIST, cancel_in, fulfill_in, line_out, line_quantity_in,
+                      order_create_in, order_detail_out, order_out, order_patch_in, order_read_out,
+                      order_refund_out, pay_in, refund_in, unfulfill_in)
+
+bp = api_blueprint("slyk")
+
+
+def backend() -> SlykBackend:
+    return current_backend()
+
+
+def one(schema, record) -> dict:
+    return {"data": schema.dump(record)}
+
+
+def listed(schema, page) -> dict:
+    return {"data": schema.dump(page.items, many=True), "total": page.total}
+
+
+@bp.get("/orders")
+def list_orders():
+    """GET /orders: paginated orders, each with its user."""
+    return listed(order_read_out, backend().list_orders(ORDER_LIST.parse(request.args)))
+
+
+@bp.post("/orders")
+def create_order():
+    """POST /orders: price the lines and place the order (200, as the SDK's tests reply)."""
+    return one(order_out, backend().create_order(**load(order_create_in, json_body(required=True))))
+
+
+@bp.get("/orders/<order_id>")
+def get_order(order_id):
+    """GET /orders/:id: the order with its user and lines."""
+    return one(order_detail_out, backend().order(order_id))
+
+
+@bp.patch("/orders/<order_id>")
+def patch_order(order_id):
+    """PATCH /orders/:id: tracking id, custom data, notes, shipping address."""
+    return one(order_out, backend().patch_order(order_id, **load(order_patch_in, json_body())))
+
+
+@bp.post("/orders/<order_id>/cancel")
+def cancel_order(order_id):
+    """POST /orders/:id/cancel: 204 with an empty body."""
+    backend().cancel_order(order_id, **load(cancel_in, json_body()))
+    return "", 204
+
+
+@bp.post("/orders/<order_id>/fulfill")
+def fulfill_order(order_id):
+    """POST /orders/:id/fulfill: every line fulfilled."""
+    return one(order_out, backend().fulfill_order(order_id, **load(fulfill_in, json_body())))
+
+
+@bp.post("/orders/<order_id>/unfulfill")
+def unfulfill_order(order_id):
+    """POST /orders/:id/unfulfill: every line back to nothing fulfilled."""
+    load(unfulfill_in, json_body())
+    return one(order_out, backend().unfulfill_order(order_id))
+
+
+@bp.post("/orders/<order_id>/pay")
+def pay_order(order_id):
+    """POST /orders/:id/pay: pay part or all of the unpaid amount."""
+    return one(order_out, backend().pay_order(order_id, **load(pay_in, json_body())))
+
+
+@bp.post("/orders/<order_id>/refund")
+def refund_order(order_id):
+    """POST /orders/:id/refund: give back part or all of what was paid; the answer carries refundAmount."""
+    return one(order_refund_out, backend().refund_order(order_id, **load(refund_in, json_body())))
+
+
+@bp.get("/orders/<order_id>/lines")
+def list_order_lines(order_id):
+    """GET /orders/:orderId/lines: the order's lines with their order and product."""
+    return listed(line_out, backend().order_lines(order_id, LINE_LIST.parse(request.args)))
+
+
+@bp.get("/orders/<order_id>/lines/<line_id>")
+def get_order_line(order_id, line_id):
+    """GET /orders/:orderId/lines/:id: one line of the order."""
+    return one(line_out, backend().order_line(order_id, line_id))
+
+
+@bp.post("/orders/<order_id>/lines/<line_id>/fulfill")
+def fulfill_line(order_id, line_id):
+    """POST /orders/:orderId/lines/:id/fulfill {quantity}: more units fulfilled."""
+    return one(line_out, backend().fulfill_line(order_id, line_id, **load(line_quantity_in, json_body())))
+
+
+@bp.post("/orders/<order_id>/lines/<line_id>/unfulfill")
+def unfulfill_line(order_id, line_id):
+    """POST /orders/:orderId/lines/:id/unfulfill {quantity}: fulfilled units taken back."""
+    return one(line_out, backend().unfulfill_line(order_id, line_id, **load(line_quantity_in, json_body())))

@@ -1,0 +1,205 @@
+"""Slyk's wire format. ``*In`` schemas validate request bodies; ``*Out`` schemas shape responses.
+
+Every object's keys are in alphabetical order, as in all of Slyk's docs; the one exception is the line
+embedded in an order's detail, where the docs print ``metadata`` before ``id`` (reproduced as printed).
+Derived amounts (``amountWithoutShipment``, ``amountWithoutTaxes``, ``unpaidAmount``) are computed here
+from the stored ones, so they can never disagree with them."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_dump, validate
+
+from .amounts import dec, money, parse_amount
+from .query import ListSpec
+from .states import DELIVERY_METHODS
+
+
+# -- input ---------------------------------------------------------------------------------------------
+class Amount(fields.Field):
+    """A positive amount with at most eight decimals, as a string ("2.50000000") or a JSON number."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        amount = parse_amount(value)
+        if amount is None:
+            raise ValidationError("Must be a decimal amount such as \"7.00000000\".")
+        if amount <= 0:
+            raise ValidationError("Must be greater than 0.")
+        if -amount.as_tuple().exponent > 8:
+            raise ValidationError("Must have at most 8 decimals.")
+        return amount
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class LineIn(StrictSchema):
+    productId = fields.String(required=True, validate=validate.Length(min=1))
+    quantity = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1))
+    productQuestionsResult = fields.Raw()
+
+
+class OrderCreateIn(StrictSchema):
+    chosenPaymentMethod = fields.String()
+    customData = fields.Dict(load_default=dict)
+    deliveryMethod = fields.String(load_default="pickup", validate=validate.OneOf(DELIVERY_METHODS))
+    dryRun = fields.Boolean(load_default=False)
+    lines = fields.List(fields.Nested(LineIn), required=True, validate=validate.Length(min=1))
+    shippingAddressId = fields.String(allow_none=True)
+    useBonus = fields.Boolean(load_default=False)
+    userId = fields.String(required=True, validate=validate.Length(min=1))
+    userNotes = fields.String(allow_none=True)
+    walletId = fields.String(allow_none=True)
+
+
+class OrderPatchIn(StrictSchema):
+    customData = fields.Dict()
+    shippingAddress = fields.Dict(allow_none=True)
+    trackingId = fields.String(allow_none=True)
+    userNotes = fields.String(allow_none=True)
+
+
+class FulfillIn(StrictSchema):
+    trackingId = fields.String(allow_none=True)
+
+
+class UnfulfillIn(Schema):
+    class Meta:
+        unknown = EXCLUDE     # the SDK sends nothing; whatever else arrives changes nothing
+
+
+class PayIn(StrictSchema):
+    amount = Amount()
+    walletId = fields.String(allow_none=True)
+
+
+class RefundIn(StrictSchema):
+    amount = Amount()
+    reason = fields.String(allow_none=True)
+
+
+class CancelIn(StrictSchema):
+    reason = fields.String(allow_none=True)
+    refundAmount = Amount()
+
+
+class LineQuantityIn(StrictSchema):
+    quantity = fields.Integer(strict=True, validate=validate.Range(min=1))
+
+
+order_create_in = OrderCreateIn()
+order_patch_in = OrderPatchIn()
+fulfill_in = FulfillIn()
+unfulfill_in = UnfulfillIn()
+pay_in = PayIn()
+refund_in = RefundIn()
+cancel_in = CancelIn()
+line_quantity_in = LineQuantityIn()
+
+# -- list queries --------------------------------------------------------------------------------------
+ORDER_LIST = ListSpec(
+    filters={"amount": "decimal", "bonus": "decimal", "paidAmount": "decimal", "fulfilledAt": "datetime",
+             "paidAt": "datetime", "assetCode": "string", "orderStatus": "string", "paymentStatus": "string",
+             "reference": "string", "trackingId": "string", "userId": "string"},
+    sorts=frozenset({"createdAt", "canceledAt", "fulfilledAt", "paidAt", "updatedAt", "amount", "paidAmount"}),
+    default_sort=(("createdAt", True),),
+    flags=frozenset({"hideDrafts"}),
+    kinds={"createdAt": "datetime", "canceledAt": "datetime", "updatedAt": "datetime"},
+)
+LINE_LIST = ListSpec(
+    filters={"assetCode": "string", "fulfilledAt": "datetime", "fulfilledQuantity": "integer",
+             "quantity": "integer", "status": "string", "unitPrice": "decimal"},
+    sorts=frozenset({"createdAt", "fulfilledAt", "quantity", "unitPrice", "updatedAt"}),
+    default_sort=(("createdAt", False),),
+    kinds={"createdAt": "datetime", "updatedAt": "datetime"},
+)
+
+
+# -- output --------------------------------------------------------------------------------------------
+class SlykOut(Schema):
+    """Keys the docs show only when they hold something (``shippingAddress``) are left out otherwise."""
+    OPTIONAL = ("shippingAddress",)
+
+    @post_dump
+    def _drop_absent(self, data, **kwargs):
+        for key in self.OPTIONAL:
+            if data.get(key, ...) is None:
+                del data[key]
+        return data
+
+
+def _difference(minuend: str, subtrahend: str):
+    return fields.Function(lambda o: money(dec(o[minuend]) - dec(o[subtrahend])))
+
+
+def _out(name: str, declared: dict, order: list[str] | None = None) -> Schema:
+    keys = order or sorted(declared)
+    return SlykOut.from_dict({key: declared[key] for key in keys}, name=name)()
+
+
+USER_FIELDS = {"approved": fields.Boolean(), "email": fields.String(), "id": fields.String(),
+               "imageUrl": fields.String(allow_none=True), "metadata": fields.Raw(), "name": fields.String()}
+user_out = _out("UserOut", USER_FIELDS)
+
+CATEGORY_FIELDS = {"customData": fields.Raw(), "description": fields.String(allow_none=True),
+                   "id": fields.String(), "imageUrl": fields.String(allow_none=True), "metadata": fields.Raw(),
+                   "thumbnailUrl": fields.String(allow_none=True), "title": fields.String()}
+category_out = _out("CategoryOut", CATEGORY_FIELDS)
+
+PRODUCT_FIELDS = {"category": fields.Function(lambda p: category_out.dump(p["category"])),
+                  "customData": fields.Raw(), "description": fields.String(allow_none=True),
+                  "id": fields.String(), "image": fields.Raw(allow_none=True), "metadata": fields.Raw(),
+                  "name": fields.String(), "thumbnail": fields.Raw(allow_none=True), "typeCode": fields.String()}
+product_out = _out("ProductOut", PRODUCT_FIELDS)
+product_brief_out = _out("ProductBriefOut", {"id": fields.String(), "name": fields.String()})
+
+ORDER_BRIEF_FIELDS = {
+    "amount": fields.String(), "assetCode": fields.String(), "bonus": fields.String(),
+    "bonusAssetCode": fields.String(), "canceledAt": fields.String(allow_none=True), "createdAt": fields.String(),
+    "customData": fields.Raw(), "fulfilledAt": fields.String(allow_none=True), "id": fields.String(),
+    "metadata": fields.Raw(), "orderStatus": fields.String(), "paidAmount": fields.String(),
+    "paidAt": fields.String(allow_none=True), "paymentStatus": fields.String(),
+    "trackingId": fields.String(allow_none=True), "updatedAt": fields.String(), "userId": fields.String(),
+}
+ORDER_FIELDS = {
+    **ORDER_BRIEF_FIELDS,
+    "amountWithoutShipment": _difference("amount", "shippingAmount"),
+    "amountWithoutTaxes": _difference("amount", "taxesAmount"),
+    "deliveryMethod": fields.String(allow_none=True),
+    "shippingAddress": fields.Raw(allow_none=True),
+    "shippingAmount": fields.String(),
+    "taxesAmount": fields.String(),
+    "unpaidAmount": _difference("amount", "paidAmount"),
+}
+LINE_FIELDS = {
+    "assetCode": fields.String(), "bonusAssetCode": fields.String(), "createdAt": fields.String(),
+    "fulfilledAt": fields.String(allow_none=True), "fulfilledQuantity": fields.Integer(), "id": fields.String(),
+    "metadata": fields.Raw(), "orderId": fields.String(), "productId": fields.String(),
+    "quantity": fields.Integer(), "status": fields.String(), "unitBonus": fields.String(),
+    "unitPrice": fields.String(), "updatedAt": fields.String(),
+}
+
+order_brief_out = _out("OrderBriefOut", ORDER_BRIEF_FIELDS)
+# The line inside an order's detail: the product's id and name only, and ``metadata`` before ``id``.
+_ORDER_LINE_FIELDS = {**LINE_FIELDS, "product": fields.Function(lambda l: product_brief_out.dump(l["product"]))}
+_ORDER_LINE_KEYS = sorted(_ORDER_LINE_FIELDS)
+_ORDER_LINE_KEYS.remove("metadata")
+_ORDER_LINE_KEYS.insert(_ORDER_LINE_KEYS.index("id"), "metadata")
+order_line_out = _out("OrderLineInOrderOut", _ORDER_LINE_FIELDS, _ORDER_LINE_KEYS)
+
+# An order as a write answers it; as a read (list, detail) it embeds its user; the detail also its lines.
+order_out = _out("OrderOut", ORDER_FIELDS)
+order_refund_out = _out("OrderRefundOut", {**ORDER_FIELDS, "refundAmount": fields.String(attribute="refundedAmount")})
+_USER = fields.Function(lambda o: user_out.dump(o["user"]) if o.get("user") else None)
+order_read_out = _out("OrderReadOut", {**ORDER_FIELDS, "user": _USER})
+order_detail_out = _out("OrderDetailOut", {
+    **ORDER_FIELDS, "user": _USER,
+    "lines": fields.Function(lambda o: order_line_out.dump(o["lines"], many=True))})
+
+# A line on its own embeds its order (brief) and its full product with the product's category.
+line_out = _out("LineOut", {
+    **LINE_FIELDS,
+    "order": fields.Function(lambda l: order_brief_out.dump(l["order"])),
+    "product": fields.Function(lambda l: product_out.dump(l["product"])),
+})
