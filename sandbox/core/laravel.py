@@ -8,6 +8,7 @@ Sources (laravel/framework): ``Foundation/Exceptions/Handler.php`` (JSON error b
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from sandbox.core import errors
 from sandbox.core.pagination import Page
@@ -106,3 +107,12 @@ def paginated(data: list, page: Page, path_url: str) -> dict:
 def timestamp(moment) -> str:
     """An Eloquent timestamp as JSON: ``2025-12-17T12:03:59.000000Z`` (MySQL keeps whole seconds)."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+
+def php_number(value) -> int | float:
+    """A number as PHP's json_encode writes it: 610 for a whole amount, 300.5 or 19.99 otherwise.
+
+    Accepts numbers and decimal strings; the float exists only to be written, and two decimals always
+    print back as the same digits."""
+    amount = Decimal(str(value))
+    return int(amount) if amount == amount.to_integral_value() else float(amount)

@@ -10,6 +10,11 @@ from marshmallow import Schema, ValidationError
 from sandbox.core.errors import BadRequest, Invalid
 
 
+def int_id(raw: str) -> int | None:
+    """A path id that only an auto-increment column could hold: ASCII digits, else None (a 404 later)."""
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
 def parse_json_body(raw: bytes, *, required: bool = False) -> Any:
     """The body as JSON; an empty body is ``{}`` (clients such as Slyk's SDK send none on some POSTs)."""
     if not raw or not raw.strip():

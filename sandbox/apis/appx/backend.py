@@ -8,14 +8,11 @@ from __future__ import annotations
 from operator import itemgetter
 
 from sandbox.core.api import Backend
+from sandbox.core.validation import int_id
 from sandbox.core.laravel import model_not_found
 from sandbox.core.pagination import Page, paginate
 
 from .states import PER_PAGE
-
-
-def _int_id(raw: str) -> int | None:
-    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 class AppxBackend(Backend):
@@ -28,13 +25,13 @@ class AppxBackend(Backend):
 
     def order(self, order_id: str) -> dict:
         """One order with its devices."""
-        found = self.state["orders"].get(_int_id(order_id))
+        found = self.state["orders"].get(int_id(order_id))
         if found is None:
             raise model_not_found("Order", order_id)
         return found
 
     def _customer(self, customer_id: str) -> dict:
-        found = self.state["customers"].get(_int_id(customer_id))
+        found = self.state["customers"].get(int_id(customer_id))
         if found is None:
             raise model_not_found("Customer", customer_id)
         return found

@@ -10,13 +10,9 @@ from datetime import date, timedelta
 from marshmallow import Schema, fields
 
 from sandbox.core.api import current_api, external_url
+from sandbox.core.laravel import php_number
 
 from .states import PRICE_GUARANTEE_DAYS
-
-
-def php_number(value):
-    """PHP's json_encode prints a whole number without a fraction (610), anything else as is (300.5)."""
-    return int(value) if float(value).is_integer() else value
 
 
 def dmy(iso_date: str | None) -> str | None:

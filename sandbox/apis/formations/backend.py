@@ -9,6 +9,7 @@ from datetime import date
 from operator import itemgetter
 
 from sandbox.core.api import Backend
+from sandbox.core.validation import int_id
 from sandbox.core.errors import NotFound
 
 from .states import PER_PAGE
@@ -37,10 +38,6 @@ ORDER_FILTERS = {
 }
 
 
-def _int_id(raw: str) -> int | None:
-    return int(raw) if raw.isascii() and raw.isdigit() else None
-
-
 class FormationsBackend(Backend):
     def orders(self, page: int = 1, **filters) -> list[dict]:
         """Page ``page`` (100 orders, by id) of the orders matching every given filter; past the end: []."""
@@ -53,7 +50,7 @@ class FormationsBackend(Backend):
 
     def order_lines(self, order_id: str) -> list[dict]:
         """The order's lines in the order they were added; an unknown order is a 404."""
-        number = _int_id(order_id)
+        number = int_id(order_id)
         with self.state.lock:
             if number is None or number not in self.state["orders"]:
                 raise NotFound(f"Order {order_id} not found.")

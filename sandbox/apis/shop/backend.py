@@ -11,6 +11,7 @@ import random
 from decimal import Decimal
 
 from sandbox.core.api import Backend
+from sandbox.core.validation import int_id
 from sandbox.core.errors import Conflict, NotFound
 from sandbox.core.laravel import model_not_found, timestamp
 
@@ -32,10 +33,6 @@ def php_string(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
-def _int_id(raw: str) -> int | None:
-    return int(raw) if raw.isascii() and raw.isdigit() else None
-
-
 def _refusal(action: str) -> Conflict:
     rule, message = REFUSALS[action]
     return Conflict(message, rule=rule)
@@ -51,7 +48,7 @@ class ShopBackend(Backend):
 
     def order(self, user_id: int, order_id: str) -> dict:
         """One of the user's orders; anyone else's is as missing as an unknown id."""
-        found = self.state["orders"].get(_int_id(order_id))
+        found = self.state["orders"].get(int_id(order_id))
         if found is None or found["user_id"] != user_id:
             raise model_not_found("Order", order_id)
         return found

@@ -9,12 +9,12 @@ run in the backend, after the shape checks, instead of together with them)."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from sandbox.core import laravel
 from sandbox.core.errors import Invalid
+from sandbox.core.laravel import php_number
 from sandbox.core.validation import load
 
 # Laravel's lang/en/validation.php wording.
@@ -214,13 +214,6 @@ def load_laravel(schema: Schema, data) -> dict:
 
 
 # -- output --------------------------------------------------------------------------------------------
-def php_number(amount: str) -> int | float:
-    """A decimal column cast to a PHP number by the shop: 56 for a whole amount, 19.99 otherwise.
-    The float exists only to be written: two decimals always print back as the same digits."""
-    value = Decimal(amount)
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 def product_view(product: dict) -> dict:
     """The catalogue entry an item was priced from, as stored, with ``price`` as a number."""
     return {**product, "price": php_number(product["price"])}

@@ -17,10 +17,9 @@ from decimal import Decimal
 
 from faker import Faker
 
-from sandbox.core.laravel import timestamp
+from sandbox.core.laravel import php_number, timestamp
 
 from .backend import money, php_string
-from .schemas import php_number
 from .states import ORDER_NUMBER_ALPHABET, STATUSES
 
 ORDERS = 60
