@@ -22,6 +22,8 @@ from sandbox.core import errors
 from sandbox.core.api import ApiSpec, session_name
 from sandbox.core.faults import FaultRule, Faults
 from sandbox.core.journal import SECRET_HEADERS, Journal, mask
+from sandbox.core.rules import observed as observed_rules
+from sandbox.core.rules import rule_of
 from sandbox.core.clock import Clock
 from sandbox.core.fake import faker_for
 from sandbox.core.fixtures import load_fixtures
@@ -151,14 +153,18 @@ def _render_error(exc: Exception):
     response.headers.update(err.headers)
     if isinstance(err, errors.MethodNotAllowed):
         response.headers["Allow"] = ", ".join(err.allowed)
-    if err.rule:
-        response.headers["X-Sandbox-Rule"] = f"{spec.name}.{err.rule}" if spec else err.rule
+    rule = rule_of(err)
+    if rule:
+        full = f"{spec.name}.{rule}" if spec else f"control.{rule}"
+        response.headers["X-Sandbox-Rule"] = full
+        observed_rules.add(full)
     return response
 
 
 def _begin_request():
     """Before any route: timer, session, body limit, then injected faults (so they hit before auth too)."""
     g.started = time.perf_counter()
+    g.journal_seq = current_app.extensions["sandbox"].journal.next_seq()
     session = request.headers.get(SESSION_HEADER)
     g.sandbox_session = DEFAULT_SESSION    # set on every request: g may outlive one request in tests
     if session is not None:
@@ -228,7 +234,7 @@ def _finish_request(response):
     spec = box.api_for_path(request.path)
     if spec is not None:
         box.journal.record(
-            session_name(), time=datetime.now(timezone.utc), api=spec.name, method=request.method,
+            session_name(), seq=g.journal_seq, time=datetime.now(timezone.utc), api=spec.name, method=request.method,
             path=request.path, query=request.args.to_dict(flat=False),
             headers={k: mask(k, v, SECRET_HEADERS | {h.lower() for h in spec.auth.headers()})
                      for k, v in request.headers.items()},

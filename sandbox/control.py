@@ -19,6 +19,7 @@ from sandbox import __version__
 from sandbox.core import errors
 from sandbox.core.api import session_name
 from sandbox.core.faults import parse_rule
+from sandbox.core.rules import catalogue, machines
 from sandbox.core.validation import parse_json_body
 
 bp = Blueprint("control", __name__, url_prefix="/__sandbox")
@@ -74,6 +75,14 @@ def reset():
     for name in names:
         _box().store.reset(name, session_name())
     return {"reset": names, "session": session_name()}
+
+
+@bp.get("/rules")
+def list_rules():
+    """GET /__sandbox/rules[?api=NAME]: every rule the APIs enforce, with its source and state tables."""
+    specs = [_box().apis[name] for name in _api_names()]
+    return {"rules": [rule for spec in specs for rule in catalogue(spec)],
+            "machines": [machine for spec in specs for machine in machines(spec)]}
 
 
 # -- state export / import ------------------------------------------------------------------------

@@ -69,3 +69,22 @@ def sample_get_paths(app, spec) -> list[str]:
         if rule.endpoint.startswith(spec.name + ".") and "GET" in rule.methods:
             paths.append(re.sub(r"<[^>]+>", "1", rule.rule))
     return sorted(paths)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """When the whole suite ran green, every listed rule must have refused at least one request in it:
+    an API's own rules by their full id, the generic ones in at least one API."""
+    from sandbox.core.rules import GENERIC, catalogue, observed
+    whole_suite = not (session.config.option.keyword or session.config.option.markexpr or session.config.option.lf)
+    args = [str(a) for a in session.config.args]
+    if exitstatus != 0 or not whole_suite or any(not a.rstrip("/").endswith("tests") for a in args):
+        return
+    generic = {rule.id for rule in GENERIC}
+    missing = sorted(
+        rule["id"] for spec in load_apis() for rule in catalogue(spec)
+        if rule["id"] not in observed and not (rule["id"].split(".", 1)[1] in generic
+                                               and any(o.endswith("." + rule["id"].split(".", 1)[1]) for o in observed)))
+    if missing:
+        session.config.get_terminal_writer().line(
+            f"\nRules listed at /__sandbox/rules that no test saw refuse a request: {', '.join(missing)}", red=True)
+        session.exitstatus = 1

@@ -36,6 +36,8 @@ class ApiSpec:
     seed: Seeder
     tables: Mapping[str, tuple[str, ...]]
     auth: Auth
+    rules: tuple = ()                                   # core.rules.Rule: what this API refuses, and why
+    machines: Mapping[str, object] = field(default_factory=dict)   # name -> core.transitions.Transitions
     title: str = ""
     docs: str = ""
     extra: Mapping[str, object] = field(default_factory=dict)

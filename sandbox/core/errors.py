@@ -12,12 +12,12 @@ from __future__ import annotations
 class SandboxError(Exception):
     status = 500
 
-    def __init__(self, message: str, *, code: str | None = None, rule: str | None = None,
+    def __init__(self, message: str, *, code: str | None = None, rule=None,
                  details: dict | None = None, headers: dict | None = None):
         super().__init__(message)
         self.message = message
         self.code = code
-        self.rule = rule
+        self.rule = getattr(rule, "id", rule)   # a core.rules.Rule or its id
         self.details = details or {}
         self.headers = headers or {}
 

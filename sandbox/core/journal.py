@@ -77,9 +77,13 @@ class Journal:
         self._entries: dict[str, deque[Entry]] = {}
         self._seq = itertools.count(1)
 
+    def next_seq(self) -> int:
+        """Taken when a request arrives, so the journal is in arrival order whatever order requests end in."""
+        return next(self._seq)
+
     def record(self, session: str, **fields) -> None:
         request_body, response_body = fields.pop("request_body"), fields.pop("response_body")
-        entry = Entry(seq=next(self._seq), request_body=request_body[:BODY_LIMIT],
+        entry = Entry(request_body=request_body[:BODY_LIMIT],
                       response_body=response_body[:BODY_LIMIT],
                       truncated=(len(request_body) > BODY_LIMIT, len(response_body) > BODY_LIMIT), **fields)
         with self._lock:
@@ -92,7 +96,7 @@ class Journal:
                 path: str | None = None, status: int | None = None, since: str | None = None) -> list[Entry]:
         """Entries, oldest first; ``path`` is a glob; ``since`` a sequence number or an ISO time (exclusive)."""
         with self._lock:
-            found = list(self._entries.get(session, ()))
+            found = sorted(self._entries.get(session, ()), key=lambda e: e.seq)
         if api:
             found = [e for e in found if e.api == api]
         if method:

@@ -11,9 +11,10 @@ class Transitions:
     """``Transitions({"pending": {"cancelled"}, "cancelled": set()})``; ``check`` refuses what the table lacks."""
 
     def __init__(self, table: Mapping[str, set[str] | frozenset[str]], *,
-                 refuse: Callable[[str, str], SandboxError] | None = None):
+                 refuse: Callable[[str, str], SandboxError] | None = None, rule=None):
         self.table = {state: frozenset(targets) for state, targets in table.items()}
         self._refuse = refuse
+        self.rule = rule   # the core.rules.Rule a refusal falls under; listed with this table
 
     @property
     def states(self) -> list[str]:
@@ -26,8 +27,8 @@ class Transitions:
         """Raise ``error`` (or a Conflict naming both states) unless current -> target is allowed."""
         if self.allows(current, target):
             return
-        if error is not None:
-            raise error
-        if self._refuse is not None:
-            raise self._refuse(current, target)
-        raise Conflict(f"Cannot move from {current!r} to {target!r}.")
+        refusal = error or (self._refuse(current, target) if self._refuse else None) \
+            or Conflict(f"Cannot move from {current!r} to {target!r}.")
+        if refusal.rule is None and self.rule is not None:
+            refusal.rule = self.rule.id
+        raise refusal

@@ -197,7 +197,7 @@ class TestOrder:
         assert response.status_code == 404
         assert response.get_json() == {"type": "NotFound",
                                        "message": "order 0b15641e-26e2-4e56-9b83-96a995c8bf05 not found"}
-        assert response.headers["X-Sandbox-Rule"] == "mittwald.order-unknown"
+        assert response.headers["X-Sandbox-Rule"] == "mittwald.record.exists"
 
 
 class TestWireFormat:
@@ -298,7 +298,7 @@ class TestAuthAndErrors:
         response = calls.orders("string")
         assert response.status_code == 403
         assert response.get_json() == {"type": "PermissionDenied", "message": "permission denied for customer string"}
-        assert response.headers["X-Sandbox-Rule"] == "mittwald.customer-not-accessible"
+        assert response.headers["X-Sandbox-Rule"] == "mittwald.customer-must-be-accessible"
 
     def test_strict_token_list(self):
         client = create_app({**TEST_CONFIG, "TOKENS": {"mittwald": ["good"]}}).test_client()

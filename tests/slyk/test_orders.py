@@ -416,7 +416,7 @@ class TestErrors:
     def test_the_refused_rule_is_named_in_a_header(self, client):
         post(client, f"/orders/{ORDER}/cancel")
         response = post(client, f"/orders/{ORDER}/cancel")
-        assert response.headers["X-Sandbox-Rule"] == "slyk.order.canceled-to-canceled"
+        assert response.headers["X-Sandbox-Rule"] == "slyk.order-flow"
 
 
 def test_same_seed_same_bytes_and_another_seed_other_data():

@@ -4,7 +4,7 @@
 from sandbox.core.api import ApiSpec
 from sandbox.core.auth import Auth, Credential
 
-from . import errors
+from . import errors, states
 from .backend import FormationsBackend
 from .routes import bp
 from .seed import seed
@@ -19,5 +19,6 @@ API = ApiSpec(
     seed=seed,
     tables={"orders": ("status",), "orderlines": ("order_id",)},
     auth=Auth.of(Credential("Authorization", "Basic")),
+    rules=states.RULES,
     title="formations (eFiling by BD Group company-formation orders)",
 )

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sandbox.core.errors import RateLimited
 
-from .states import RATE_LIMIT_OFF_PEAK, RATE_LIMIT_PEAK, RATE_PEAK_HOURS, RATE_WINDOW_SECONDS
+from .states import RATE_LIMIT_OFF_PEAK, RATE_LIMIT_PEAK, RATE_LIMIT_RULE, RATE_PEAK_HOURS, RATE_WINDOW_SECONDS
 
 try:
     UK = ZoneInfo("Europe/London")
@@ -57,7 +57,7 @@ class RateLimiter:
                 raise RateLimited(
                     f"Rate limit of {limit} requests per {RATE_WINDOW_SECONDS} seconds exceeded; "
                     f"retry after {uk_ymdhis(retry_at)}.",
-                    rule="rate-limit", headers={"Retry-After": uk_ymdhis(retry_at)})
+                    rule=RATE_LIMIT_RULE, headers={"Retry-After": uk_ymdhis(retry_at)})
             admitted.append(now)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sandbox.core.api import ApiSpec
 from sandbox.core.auth import Auth, Credential
 
-from . import errors
+from . import errors, states
 from .backend import MittwaldBackend
 from .routes import bp
 from .seed import seed
@@ -27,5 +27,6 @@ API = ApiSpec(
     tables={"customers": ("customerNumber",), "orders": ("customerId", "orderNumber")},
     # x-access-token is what the official clients send; Bearer is what the docs' curl sends.
     auth=Auth.of([Credential("x-access-token"), Credential("Authorization", "Bearer")]),
+    rules=states.RULES,
     title="mittwald (mStudio v2 customer orders)",
 )

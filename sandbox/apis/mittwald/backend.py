@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sandbox.core.api import Backend
 from sandbox.core.errors import Forbidden, NotFound
 
-from .states import DEFAULT_LIMIT, DEFAULT_SKIP
+from .states import CUSTOMER_MUST_BE_ACCESSIBLE, DEFAULT_LIMIT, DEFAULT_SKIP
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class MittwaldBackend(Backend):
             orders = self.state["orders"]
             found = orders.get(order_id) or next(iter(orders.where("orderNumber", order_id)), None)
         if found is None:
-            raise NotFound(f"order {order_id} not found", rule="order-unknown")
+            raise NotFound(f"order {order_id} not found")
         return found
 
     def _customer(self, customer_id: str) -> dict:
@@ -69,5 +69,5 @@ class MittwaldBackend(Backend):
         customers = self.state["customers"]
         found = customers.get(customer_id) or next(iter(customers.where("customerNumber", customer_id)), None)
         if found is None:
-            raise Forbidden(f"permission denied for customer {customer_id}", rule="customer-not-accessible")
+            raise Forbidden(f"permission denied for customer {customer_id}", rule=CUSTOMER_MUST_BE_ACCESSIBLE)
         return found

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from sandbox.core import errors
 
+from .states import QUERY_MATCHES_SPEC
+
 VALIDATION_MESSAGE = "Validation failed"
 
 
@@ -33,7 +35,7 @@ class ValidationFailed(errors.Invalid):
     """Invalid request parameters, carrying ajv-style violations; rendered as 400 ValidationError."""
 
     def __init__(self, violations: list[Violation]):
-        super().__init__(VALIDATION_MESSAGE, rule="validation",
+        super().__init__(VALIDATION_MESSAGE, rule=QUERY_MATCHES_SPEC,
                          details={v.path: [v.message] for v in violations})
         self.violations = violations
 

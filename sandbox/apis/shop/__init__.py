@@ -4,7 +4,7 @@ update and cancel while pending."""
 from sandbox.core.api import ApiSpec
 from sandbox.core.auth import Auth, Credential
 
-from . import errors
+from . import errors, states
 from .backend import ShopBackend
 from .routes import bp
 from .seed import seed
@@ -19,6 +19,8 @@ API = ApiSpec(
     seed=seed,
     tables={"products": ("sku",), "variations": ("sku",), "carts": (), "orders": ("user_id", "order_number"),
             "sequences": ()},
+    rules=states.RULES,
+    machines={"customer actions by order status": states.CUSTOMER_ACTIONS},
     auth=Auth.of(Credential("Authorization", "Bearer"), Credential("X-API-Key")),
     title="shop (a Laravel shop's orders)",
 )

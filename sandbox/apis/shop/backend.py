@@ -16,7 +16,8 @@ from sandbox.core.errors import Conflict, NotFound
 from sandbox.core.laravel import model_not_found, timestamp
 
 from .schemas import EXISTS, invalid
-from .states import CUSTOMER_ACTIONS, ITEM_SEQUENCE, ORDER_NUMBER_ALPHABET, REFUSALS
+from .states import (CREATE_NEEDS_CART_ITEMS, CUSTOMER_ACTIONS, ITEM_SEQUENCE, ITEM_SKU_MUST_EXIST,
+                     ORDER_NUMBER_ALPHABET, ORDERS_BELONG_TO_USER, REFUSALS)
 
 CENTS = Decimal("0.01")
 
@@ -49,8 +50,12 @@ class ShopBackend(Backend):
     def order(self, user_id: int, order_id: str) -> dict:
         """One of the user's orders; anyone else's is as missing as an unknown id."""
         found = self.state["orders"].get(int_id(order_id))
-        if found is None or found["user_id"] != user_id:
+        if found is None:
             raise model_not_found("Order", order_id)
+        if found["user_id"] != user_id:
+            refusal = model_not_found("Order", order_id)
+            refusal.rule = ORDERS_BELONG_TO_USER.id
+            raise refusal
         return found
 
     def order_by_number(self, user_id: int, order_number: str) -> dict:
@@ -69,7 +74,7 @@ class ShopBackend(Backend):
             cart = state["carts"].get(cart_id)
             lines = cart["items"] if cart else []
             if not lines:
-                raise Conflict("Your cart is empty.", rule="create-needs-cart-items")
+                raise Conflict("Your cart is empty.", rule=CREATE_NEEDS_CART_ITEMS)
             now = self.clock.now()
             items = self._priced_items(lines, "items")
             order_id = state["orders"].next_id()
@@ -157,7 +162,9 @@ class ShopBackend(Backend):
         found = [self._catalogue_entry(line["product_sku"]) for line in lines]
         unknown = {f"{field}.{index}.product_sku": [EXISTS] for index, entry in enumerate(found) if entry is None}
         if unknown:
-            raise invalid(unknown)
+            refusal = invalid(unknown)
+            refusal.rule = ITEM_SKU_MUST_EXIST.id
+            raise refusal
         return found
 
     def _catalogue_entry(self, sku: str) -> dict | None:

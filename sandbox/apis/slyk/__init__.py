@@ -3,7 +3,7 @@
 from sandbox.core.api import ApiSpec
 from sandbox.core.auth import Auth, Credential
 
-from . import errors
+from . import errors, states
 from .backend import SlykBackend
 from .routes import bp
 from .seed import seed
@@ -18,5 +18,7 @@ API = ApiSpec(
     seed=seed,
     tables={"categories": (), "products": (), "users": (), "orders": ("userId",), "lines": ("orderId",)},
     auth=Auth.of(Credential("apikey")),
+    rules=states.RULES,
+    machines={"orderStatus": states.ORDER_FLOW, "paymentStatus": states.PAYMENT_FLOW},
     title="Slyk (store orders)",
 )

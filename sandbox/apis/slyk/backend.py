@@ -24,8 +24,8 @@ from .schemas import LINE_LIST, ORDER_LIST
 TRUE_FLAGS = {"true", "1"}
 
 
-def _conflict(code: str, message: str) -> Conflict:
-    return Conflict(message, code=code, rule=code.replace("_", "-"))
+def _conflict(code: str, message: str, rule) -> Conflict:
+    return Conflict(message, code=code, rule=rule)
 
 
 class SlykBackend(Backend):
@@ -145,7 +145,8 @@ class SlykBackend(Backend):
             states.PAYMENT_FLOW.check(order["paymentStatus"], states.payment_status_after_payment(total, new_paid))
             if amount <= 0 or new_paid > total:
                 raise _conflict("amount_exceeds_unpaid_amount",
-                                f"The amount {money(amount)} exceeds the unpaid amount {money(total - paid)}.")
+                                f"The amount {money(amount)} exceeds the unpaid amount {money(total - paid)}.",
+                                states.PAY_NOT_MORE_THAN_UNPAID)
             now = self._now()
             changes = {"paidAmount": money(new_paid), "paidAt": now, "updatedAt": now,
                        "paymentStatus": states.payment_status_after_payment(total, new_paid)}
@@ -231,11 +232,13 @@ class SlykBackend(Backend):
             room = line["quantity"] - line["fulfilledQuantity"] if direction > 0 else line["fulfilledQuantity"]
             if room == 0:
                 code = "order_line_already_fulfilled" if direction > 0 else "order_line_not_fulfilled"
-                raise _conflict(code, f"Order line {line_id} has nothing to {'fulfill' if direction > 0 else 'unfulfill'}.")
+                raise _conflict(code, f"Order line {line_id} has nothing to {'fulfill' if direction > 0 else 'unfulfill'}.",
+                                states.LINE_QUANTITY_IN_RANGE)
             quantity = room if quantity is None else quantity
             if quantity > room:
                 code = "quantity_exceeds_unfulfilled_quantity" if direction > 0 else "quantity_exceeds_fulfilled_quantity"
-                raise _conflict(code, f"The quantity {quantity} exceeds the {room} units that can move.")
+                raise _conflict(code, f"The quantity {quantity} exceeds the {room} units that can move.",
+                                states.LINE_QUANTITY_IN_RANGE)
             now = self._now()
             line = self._set_fulfilled(line, line["fulfilledQuantity"] + direction * quantity, now)
             order = self._follow_lines(order, now)
@@ -257,6 +260,7 @@ class SlykBackend(Backend):
         states.PAYMENT_FLOW.check(order["paymentStatus"], states.payment_status_after_refund(remaining))
         if amount <= 0 or remaining < 0:
             raise _conflict("amount_exceeds_paid_amount",
-                            f"The amount {money(amount)} exceeds the paid amount {money(paid)}.")
+                            f"The amount {money(amount)} exceeds the paid amount {money(paid)}.",
+                            states.REFUND_NOT_MORE_THAN_PAID)
         return {"paidAmount": money(remaining), "refundedAmount": money(dec(order["refundedAmount"]) + amount),
                 "paymentStatus": states.payment_status_after_refund(remaining)}

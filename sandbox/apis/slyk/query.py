@@ -18,6 +18,7 @@ from sandbox.core.errors import Invalid
 from sandbox.core.pagination import Page, paginate
 
 from .amounts import parse_amount, parse_timestamp
+from .states import LIST_QUERY_VALID
 
 DEFAULT_PAGE_SIZE = 30      # Go SDK: "Defines the number of results per page. Default = 30."
 MAX_PAGE_SIZE = 100         # not public; a common ceiling
@@ -99,7 +100,7 @@ class ListSpec:
             else:
                 errors.setdefault(key, []).append(f"Filtering by {field!r} is not supported.")
         if errors:
-            raise Invalid(next(iter(errors.values()))[0], details=errors, rule="list.bad-query")
+            raise Invalid(next(iter(errors.values()))[0], details=errors, rule=LIST_QUERY_VALID)
         return ListQuery(page, size, sort, tuple(conditions), flags)
 
     @staticmethod

@@ -6,7 +6,27 @@ public, so the tables below are the sandbox's consistent choice, recorded in doc
 from __future__ import annotations
 
 from sandbox.core.errors import Conflict
+from sandbox.core.rules import Rule
 from sandbox.core.transitions import Transitions
+
+ORDER_FLOW_RULE = Rule("order-flow", "An order moves draft -> canceled, unfulfilled -> fulfilled or canceled, "
+                       "fulfilled -> unfulfilled; canceled is final.", "API-NOTES CHOICE (docs/fidelity.md)")
+PAYMENT_FLOW_RULE = Rule("payment-flow", "Payments move unpaid -> partially/fully paid, refunds to partially/fully "
+                         "refunded; once money was refunded the order takes no new payment.",
+                         "API-NOTES CHOICE (docs/fidelity.md)")
+ORDER_MUST_BE_OPEN = Rule("order-must-be-open", "Lines, payments and edits need a placed order that is not canceled "
+                          "(a draft can still be edited).", "API-NOTES CHOICE (docs/fidelity.md)")
+PAY_NOT_MORE_THAN_UNPAID = Rule("pay-not-more-than-unpaid", "A payment is more than 0 and at most the unpaid amount.",
+                                "API-NOTES CHOICE (docs/fidelity.md)")
+REFUND_NOT_MORE_THAN_PAID = Rule("refund-not-more-than-paid", "A refund is more than 0 and at most the paid amount.",
+                                 "API-NOTES CHOICE (docs/fidelity.md)")
+LINE_QUANTITY_IN_RANGE = Rule("line-quantity-in-range", "A line fulfil or unfulfil moves between 1 and the units "
+                              "that can move, so fulfilledQuantity stays within 0..quantity.",
+                              "API-NOTES CHOICE (docs/fidelity.md)")
+LIST_QUERY_VALID = Rule("list-query-valid", "page[number], page[size] (1..100), sort and filter[...] use the "
+                        "documented fields and operators.", "docs and Slyk's SDK (docs/fidelity.md)")
+RULES = (ORDER_MUST_BE_OPEN, PAY_NOT_MORE_THAN_UNPAID, REFUND_NOT_MORE_THAN_PAID, LINE_QUANTITY_IN_RANGE,
+         LIST_QUERY_VALID)
 
 DRAFT, UNFULFILLED, FULFILLED, CANCELED = "draft", "unfulfilled", "fulfilled", "canceled"
 ORDER_STATUSES = (CANCELED, DRAFT, FULFILLED, UNFULFILLED)
@@ -37,7 +57,7 @@ def _refuse_order(current: str, target: str) -> Conflict:
         code = "order_not_fulfilled"
     else:   # cancel of a fulfilled order
         code = "order_already_fulfilled"
-    return Conflict(f"The order cannot move from {current} to {target}.", code=code, rule=f"order.{current}-to-{target}")
+    return Conflict(f"The order cannot move from {current} to {target}.", code=code, rule=ORDER_FLOW_RULE)
 
 
 # A draft is a cart not yet placed: it can only be canceled. Fulfilment moves both ways; cancel is terminal.
@@ -46,7 +66,7 @@ ORDER_FLOW = Transitions({
     UNFULFILLED: {FULFILLED, CANCELED},
     FULFILLED: {UNFULFILLED},
     CANCELED: set(),
-}, refuse=_refuse_order)
+}, refuse=_refuse_order, rule=ORDER_FLOW_RULE)
 
 _PAYMENT_REFUSALS = {
     UNPAID: "order_not_paid",
@@ -58,8 +78,7 @@ _PAYMENT_REFUSALS = {
 
 def _refuse_payment(current: str, target: str) -> Conflict:
     return Conflict(f"The payment status cannot move from {current} to {target}.",
-                    code=_PAYMENT_REFUSALS.get(current, "invalid_payment_status"),
-                    rule=f"payment.{current}-to-{target}")
+                    code=_PAYMENT_REFUSALS.get(current, "invalid_payment_status"), rule=PAYMENT_FLOW_RULE)
 
 
 # Payments add up to the amount; once money has been refunded the order takes no new payment.
@@ -69,7 +88,7 @@ PAYMENT_FLOW = Transitions({
     FULLY_PAID: {PARTIALLY_REFUNDED, FULLY_REFUNDED},
     PARTIALLY_REFUNDED: {PARTIALLY_REFUNDED, FULLY_REFUNDED},
     FULLY_REFUNDED: set(),
-}, refuse=_refuse_payment)
+}, refuse=_refuse_payment, rule=PAYMENT_FLOW_RULE)
 
 
 def line_status(quantity: int, fulfilled: int) -> str:
@@ -95,7 +114,7 @@ def payment_status_after_refund(paid) -> str:
 def check_open(status: str) -> None:
     """Lines, payments and edits need a placed order that is not canceled."""
     if status in _ORDER_REFUSALS:
-        raise Conflict(f"The order is {status}.", code=_ORDER_REFUSALS[status], rule=f"order.{status}-is-closed")
+        raise Conflict(f"The order is {status}.", code=_ORDER_REFUSALS[status], rule=ORDER_MUST_BE_OPEN)
 
 
 def check_open_for_edit(status: str) -> None:
