@@ -43,6 +43,7 @@ def test_transitions_are_post_routes_ending_in_an_order_id_and_a_verb():
                        ("POST", "/shop/api/orders"),                          # no id
                        ("POST", "/shop/api/orders/<order_id>/notes/<note_id>"),   # ends in a variable
                        ("POST", "/shop/api/customers/<customer_id>/block"),   # not an order
+                       ("POST", "/shop/api/orders/<order_id>/lines/<id>/fulfill"),   # a line's (Slyk has these)
                        ("POST", "/shop/api/orders/<order_id>/cancel"))        # the same verb twice
     actions = describe.transitions(url_map, fake_spec())
     assert [(a.verb, a.method, a.rule) for a in actions] == [
@@ -60,6 +61,13 @@ def test_transitions_follow_the_table_and_collection_the_api_names():
     chosen = describe.transitions(url_map, fake_spec("slyk", extra={"dashboard": {"collection": "order"}}))
     assert [a.verb for a in chosen] == ["cancel"]
     assert describe.transitions(url_map, fake_spec("slyk", tables={"customers": ()})) == []
+
+
+def test_the_read_route_is_the_get_of_one_order_not_of_a_line_or_by_number():
+    url_map = fake_map("slyk", ("GET", "/slyk/orders/<order_id>/lines/<id>"),
+                       ("GET", "/slyk/orders/number/<orderNumber>"), ("GET", "/slyk/orders"),
+                       ("GET", "/slyk/orders/<id>"))
+    assert describe.read_action(url_map, fake_spec("slyk")).rule == "/slyk/orders/<id>"
 
 
 def test_an_api_without_routes_has_no_transitions_and_no_read_route():

@@ -89,7 +89,8 @@ def _collections(spec) -> set[str]:
 def api_rules(url_map: Map, spec, method: str) -> list[Rule]:
     """The rules of the API's blueprint answering ``method``, in registration order."""
     prefix = spec.blueprint.name + "."
-    return [rule for rule in url_map.iter_rules() if rule.endpoint.startswith(prefix) and method in (rule.methods or ())]
+    return [rule for rule in url_map.iter_rules()
+            if rule.endpoint.startswith(prefix) and method in (rule.methods or ())]
 
 
 @dataclass(frozen=True)
