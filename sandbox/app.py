@@ -16,7 +16,7 @@ from flask import Flask, current_app, g, request
 from flask_cors import CORS
 from werkzeug import exceptions as http
 
-from sandbox import control
+from sandbox import control, ui
 from sandbox.config import DEFAULTS, from_environment
 from sandbox.core import errors
 from sandbox.core.api import ApiSpec, session_name
@@ -92,6 +92,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     for spec in specs:
         app.register_blueprint(spec.blueprint, url_prefix=spec.url_prefix)
     control.init_app(app)
+    ui.init_app(app)
     _enable_cors(app, specs)
     app.register_error_handler(Exception, _render_error)
     app.before_request(_begin_request)

@@ -23,6 +23,7 @@ def test_wheel_installs_and_serves_with_packaged_fixtures(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
                     str(wheel)], check=True, capture_output=True)
     assert (target / "sandbox" / "_fixtures" / "appx" / "orders.json").is_file()
+    assert (target / "sandbox" / "ui" / "templates" / "sandbox_ui" / "dashboard.html").is_file()
 
     port = free_port()
     # The image runs `sandbox serve` with SANDBOX_HOST/SANDBOX_PORT set; run from an empty directory so
@@ -45,6 +46,12 @@ def test_wheel_installs_and_serves_with_packaged_fixtures(tmp_path):
                                          headers={"Authorization": "Bearer t"})
         with urllib.request.urlopen(request, timeout=5) as response:
             assert json.loads(response.read())["data"]["attributes"]["value"] == 610
+        # The dashboard's templates and assets, and Swagger UI's, come from installed packages too.
+        for path, expected in [("/__sandbox/", b'id="api-appx"'), ("/__sandbox/docs", b'id="doc-appx"'),
+                               ("/__sandbox/assets/dashboard.js", b"fetch("),
+                               ("/__sandbox/docs/assets/swagger-ui-bundle.js", b"SwaggerUIBundle")]:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+                assert expected in response.read(), path
         probe = subprocess.run([sys.executable, "-c", "import sandbox; print(sandbox.__file__)"], env=env,
                                cwd=tmp_path, capture_output=True, text=True, check=True)
         assert probe.stdout.startswith(str(target))
