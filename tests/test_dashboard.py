@@ -150,7 +150,7 @@ def test_dashboard_shows_every_registered_api_with_base_url_auth_and_orders(clie
         assert f'id="api-{spec.name}"' in text
         assert f"http://localhost{spec.url_prefix}</code>" in text
         for line in describe.auth_description(spec):
-            assert html.escape(line) in text
+            assert line in html.unescape(text)
         orders = box.store.state(spec.name)["orders"].all()
         newest = orders[::-1][:20]
         assert rows(text, spec.name) == [(str(o["id"]), str(describe.status_of(spec, o))) for o in newest]
@@ -256,7 +256,7 @@ def test_docs_list_every_api_with_base_url_auth_curl_and_swagger_link(client, ap
     text = page(client, "/__sandbox/docs")
     for spec in SPECS:
         section = re.search(rf'<section class="api doc" id="doc-{spec.name}">.*?</section>', text, re.S)[0]
-        assert html.escape(spec.title) in section
+        assert spec.title in html.unescape(section)
         assert f"http://localhost{spec.url_prefix}</code>" in section
         curl = html.unescape(re.search(r'<pre class="curl">(.*?)</pre>', section, re.S)[1])
         assert curl.startswith("curl -g ") and "'http://localhost" + spec.url_prefix in curl
