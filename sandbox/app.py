@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache, partial
+from pathlib import Path
 from typing import Mapping
 
 from flask import Flask, current_app, g, request
@@ -26,7 +27,7 @@ from sandbox.core.rules import observed as observed_rules
 from sandbox.core.rules import rule_of
 from sandbox.core.clock import Clock
 from sandbox.core.fake import faker_for
-from sandbox.core.fixtures import load_fixtures
+from sandbox.core.fixtures import load_fixtures, load_layer, overlay
 from sandbox.core.store import DEFAULT_SESSION, Store
 from sandbox.registry import load_apis
 
@@ -82,7 +83,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     journal, faults = Journal(int(app.config["JOURNAL_SIZE"])), Faults(seed)
     store = Store(
         schemas={spec.name: spec.tables for spec in specs},
-        seeders={spec.name: partial(_seed, spec, seed) for spec in specs},
+        seeders=_seeders(specs, seed, app.config.get("FIXTURES_DIR")),
         data_dir=app.config["DATA_DIR"],
         max_sessions=int(app.config["MAX_SESSIONS"]),
         on_evict=lambda session: box.forget_session(session),
@@ -111,6 +112,16 @@ def _enable_cors(app: Flask, specs: list[ApiSpec]) -> None:
                *dict.fromkeys(header for spec in specs for header in spec.auth.headers())]
     CORS(app, origins="*" if origins.strip() == "*" else [o.strip() for o in origins.split(",") if o.strip()],
          allow_headers=allowed, expose_headers=EXPOSED_HEADERS, max_age=600)
+
+
+def _seeders(specs: list[ApiSpec], seed: int, fixtures_dir: str | None) -> dict:
+    """Each API's seeder: its seeded records, with the user's fixture layer on top when one is given.
+    The layer is read and validated here, at start, so a bad file stops the server before it serves."""
+    if not fixtures_dir:
+        return {spec.name: partial(_seed, spec, seed) for spec in specs}
+    layer = load_layer(Path(fixtures_dir), {spec.name: _seed(spec, seed) for spec in specs})
+    return {spec.name: partial(lambda spec: overlay(_seed(spec, seed), layer.get(spec.name, {})), spec)
+            for spec in specs}
 
 
 @lru_cache(maxsize=32)

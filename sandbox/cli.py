@@ -22,14 +22,21 @@ def main():
 @click.option("--seed", type=int, default=None, help="Seed for the generated data (default 42).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Persist state here (one TinyDB file per API); default: memory only.")
+@click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False), default=None,
+              help="Layer your own fixture files (same layout as fixtures/) over the packaged ones.")
 @click.option("--threads", type=int, default=None, help="Worker threads (default 8).")
 @click.option("--quiet", is_flag=True, default=None, help="No access log.")
-def serve(host, port, seed, data_dir, threads, quiet):
+def serve(host, port, seed, data_dir, fixtures_dir, threads, quiet):
     """Serve every emulated API on one multi-threaded WSGI server (waitress)."""
     from sandbox.app import create_app
+    from sandbox.core.fixtures import FixtureError
 
-    overrides = {"HOST": host, "PORT": port, "SEED": seed, "DATA_DIR": data_dir, "THREADS": threads, "QUIET": quiet}
-    app = create_app({k: v for k, v in overrides.items() if v is not None})
+    overrides = {"HOST": host, "PORT": port, "SEED": seed, "DATA_DIR": data_dir, "THREADS": threads,
+                 "QUIET": quiet, "FIXTURES_DIR": fixtures_dir}
+    try:
+        app = create_app({k: v for k, v in overrides.items() if v is not None})
+    except FixtureError as exc:
+        raise click.ClickException(f"bad fixture: {exc}") from None
     run(app)
 
 
@@ -85,6 +92,30 @@ def check(apis):
                            f", got {json.dumps(actual, ensure_ascii=False)}")
     click.echo(f"{len(results)} examples, {drifted} drifts")
     sys.exit(1 if drifted else 0)
+
+
+@main.group()
+def fixtures():
+    """Your own fixture files: `sandbox fixtures export DIR`, then `sandbox serve --fixtures DIR`."""
+
+
+@fixtures.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--seed", type=int, default=None, help="Seed for the generated records (default 42).")
+@click.option("--force", is_flag=True, help="Overwrite files that exist.")
+def export_fixtures(directory, seed, force):
+    """Write the seeded records (the docs' and the generated ones), one file per table, to DIRECTORY:
+    the starting point for your own. Keep what you need, edit, add; ids you keep replace seeded records."""
+    from sandbox.app import create_app
+    from sandbox.config import TEST_CONFIG
+    from sandbox.core.fixtures import FixtureError, export
+
+    store = create_app({**TEST_CONFIG, **({"SEED": seed} if seed is not None else {})}).extensions["sandbox"].store
+    try:
+        written = export(directory, {api: store.seeded(api).export() for api in store.apis}, force=force)
+    except FixtureError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {len(written)} files to {directory}; edit them, then: sandbox serve --fixtures {directory}")
 
 
 @main.command()
