@@ -118,6 +118,8 @@ class Table:
         return record
 
     def delete(self, record_id: Any) -> None:
+        if self._undo is not None:      # remember where it stood, so a rollback puts it back in place
+            self._undo.append(("__position__", (record_id, list(self._rows).index(record_id))))
         old = self._rows.pop(record_id)
         self._remember(record_id, old)
         self._index_remove(record_id, old)
@@ -147,14 +149,27 @@ class Table:
         return changed
 
     def rollback(self) -> None:
+        """Undo every change of the transaction, records back in their places."""
         undo, self._undo = self._undo or [], None
+        positions = {}
         for record_id, old in reversed(undo[1:]):
-            current = self._rows.pop(record_id, None)
+            if record_id == "__position__":
+                positions[old[0]] = old[1]
+                continue
+            current = self._rows.get(record_id)
             if current is not None:
                 self._index_remove(record_id, current)
+                if old is _MISSING:
+                    del self._rows[record_id]
             if old is not _MISSING:
-                self._rows[record_id] = old
+                self._rows[record_id] = old      # in place when it still exists, at the end otherwise
                 self._index_add(record_id, old)
+        if positions:
+            ordered = [key for key in self._rows if key not in positions]
+            for record_id, index in sorted(positions.items(), key=lambda item: item[1]):
+                if record_id in self._rows:     # not a record the transaction itself created
+                    ordered.insert(index, record_id)
+            self._rows = {key: self._rows[key] for key in ordered}
         if undo:
             self._next_id = undo[0][1]
 
@@ -186,26 +201,45 @@ class ApiState:
         self.tables = tables
         self.lock = lock
         self._on_commit = on_commit
+        self._after_commit: list[Callable[[], None]] | None = None   # not None while a transaction is open
 
     def __getitem__(self, name: str) -> Table:
         return self.tables[name]
 
     @contextmanager
     def transaction(self) -> Iterator["ApiState"]:
-        """All or nothing: an exception rolls every table back, so a refused request changes nothing."""
+        """All or nothing: an exception rolls every table back, so a refused request changes nothing.
+
+        Re-entrant: a transaction opened inside another joins it, and only the outermost commits."""
         with self.lock:
+            if self._after_commit is not None:      # already inside a transaction of this state
+                yield self
+                return
             tables = list(self.tables.values())
             for table in tables:
                 table.begin()
+            self._after_commit = []
             try:
                 yield self
             except BaseException:
                 for table in tables:
                     table.rollback()
+                self._after_commit = None
                 raise
             changed = [table.commit() for table in tables]
+            callbacks, self._after_commit = self._after_commit, None
             if any(changed) and self._on_commit is not None:
                 self._on_commit(self)
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current transaction has committed (never if it rolls back);
+        outside a transaction, at once. Used for side effects such as webhook events."""
+        if self._after_commit is None:
+            callback()
+        else:
+            self._after_commit.append(callback)
 
     def copy(self, on_commit: Callable[["ApiState"], None] | None = None) -> "ApiState":
         with self.lock:

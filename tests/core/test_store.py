@@ -183,3 +183,45 @@ def test_snapshot_and_restore():
     with store.state("shop").transaction() as state:
         state["orders"].delete(2)
     assert len(saved["shop"]["orders"]) == 2, "a restored snapshot can be restored again"
+
+
+def test_nested_transactions_join_the_outer_one():
+    table = make_table()
+    state = state_with(table)
+    with pytest.raises(RuntimeError):
+        with state.transaction():
+            with state.transaction():
+                table.insert({"customer": 1})
+            table.update(1, {"customer": 2})
+            raise RuntimeError("the outer one fails")
+    assert table.all() == [{"id": 1, "customer": 7}, {"id": 2, "customer": 8}]
+
+
+def test_after_commit_runs_only_when_the_transaction_commits():
+    state = state_with(make_table())
+    ran = []
+    with state.transaction():
+        state.after_commit(lambda: ran.append("committed"))
+        assert ran == []
+    assert ran == ["committed"]
+    with pytest.raises(RuntimeError):
+        with state.transaction():
+            state.after_commit(lambda: ran.append("rolled back"))
+            raise RuntimeError
+    assert ran == ["committed"]
+    state.after_commit(lambda: ran.append("outside"))
+    assert ran == ["committed", "outside"]
+
+
+def test_a_rollback_puts_updated_and_deleted_records_back_in_their_places():
+    table = Table("t", [{"id": i} for i in range(1, 6)])
+    state = state_with(table)
+    with pytest.raises(RuntimeError):
+        with state.transaction():
+            table.update(2, {"x": 1})
+            table.delete(4)
+            table.delete(1)
+            table.insert({"id": 9})
+            table.delete(9)
+            raise RuntimeError
+    assert [r["id"] for r in table.all()] == [1, 2, 3, 4, 5] and table.get(2) == {"id": 2}
