@@ -29,6 +29,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.fake import faker_for
 from sandbox.core.fixtures import load_fixtures, load_layer, overlay
 from sandbox.core.store import DEFAULT_SESSION, Store
+from sandbox.core.webhooks import Webhooks
 from sandbox.registry import load_apis
 
 access_log = logging.getLogger("sandbox.access")
@@ -57,6 +58,7 @@ class Sandbox:
     apis: dict[str, ApiSpec]
     journal: Journal
     faults: Faults
+    webhooks: Webhooks
     snapshots: dict[str, dict[str, dict]] = field(default_factory=dict)   # session -> name -> snapshot
 
     def api_for_path(self, path: str) -> ApiSpec | None:
@@ -66,6 +68,7 @@ class Sandbox:
         """A session evicted or dropped takes its journal, faults and snapshots with it."""
         self.journal.clear(session)
         self.faults.clear(session)
+        self.webhooks.clear(session)
         self.snapshots.pop(session, None)
 
 
@@ -88,7 +91,10 @@ def create_app(config: Mapping | None = None) -> Flask:
         max_sessions=int(app.config["MAX_SESSIONS"]),
         on_evict=lambda session: box.forget_session(session),
     )
-    box = Sandbox(app.config, store, Clock(), {spec.name: spec for spec in specs}, journal, faults)
+    clock = Clock()
+    box = Sandbox(app.config, store, clock, {spec.name: spec for spec in specs}, journal, faults,
+                  Webhooks(clock, max_attempts=int(app.config["WEBHOOK_ATTEMPTS"]),
+                           backoff_seconds=float(app.config["WEBHOOK_BACKOFF_SECONDS"])))
     app.extensions["sandbox"] = box
     for spec in specs:
         app.register_blueprint(spec.blueprint, url_prefix=spec.url_prefix)

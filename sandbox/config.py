@@ -21,6 +21,8 @@ DEFAULTS = {
     "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts must send X-Sandbox-Admin-Token
     "CORS_ORIGINS": "*",       # comma-separated origins allowed to call from a browser; "*" for any
     "FORMATIONS_RATE_LIMIT": False,   # eFiling's 120/180 requests per 60 s, 429 beyond (off: never limited)
+    "WEBHOOK_ATTEMPTS": 5,     # deliveries of one event to one subscriber, then it is marked failed
+    "WEBHOOK_BACKOFF_SECONDS": 0.5,   # wait before the 2nd attempt; doubled before each further one
     "SHOP_USERS": {},          # shop: Bearer token -> user id; any other token is user 1 (the docs' user)
 }
 
@@ -37,7 +39,7 @@ def _shop_users(value: str) -> dict[str, int]:
 
 _TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "FIXTURES_DIR": str, "HOST": str, "JOURNAL_SIZE": int,
           "MAX_SESSIONS": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str, "QUIET": _flag,
-          "FORMATIONS_RATE_LIMIT": _flag, "SHOP_USERS": _shop_users}
+          "FORMATIONS_RATE_LIMIT": _flag, "WEBHOOK_ATTEMPTS": int, "WEBHOOK_BACKOFF_SECONDS": float, "SHOP_USERS": _shop_users}
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict:

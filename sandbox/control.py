@@ -74,6 +74,7 @@ def reset():
     names = _api_names()
     for name in names:
         _box().store.reset(name, session_name())
+        _box().webhooks.clear(session_name(), name)
     return {"reset": names, "session": session_name()}
 
 
@@ -214,6 +215,69 @@ def list_faults():
 def clear_faults():
     _box().faults.clear(session_name())
     return "", 204
+
+
+# -- webhooks -------------------------------------------------------------------------------------
+@bp.post("/webhooks")
+def subscribe_webhook():
+    """POST /__sandbox/webhooks {"api": "slyk", "url": "http://127.0.0.1:9000/hook", "events": [...]}."""
+    body = _body()
+    box = _box()
+    problems = {}
+    if not isinstance(body, dict):
+        raise errors.Invalid("Send a JSON object.", details={"_schema": ["Expected a JSON object."]})
+    api = body.get("api")
+    spec = box.apis.get(api) if isinstance(api, str) else None
+    if spec is None or not spec.events:
+        with_events = [name for name, s in box.apis.items() if s.events]
+        problems["api"] = [f"Must name an API that emits webhooks: {', '.join(with_events)}."]
+    url = body.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        problems["url"] = ["Must be an http:// or https:// URL."]
+    events = body.get("events", [])
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+        problems["events"] = ["Must be a list of event names (empty or absent: every event)."]
+    elif spec is not None and spec.events and set(events) - set(spec.events):
+        problems["events"] = [f"Unknown events {sorted(set(events) - set(spec.events))}; "
+                              f"known: {', '.join(spec.events)}."]
+    unknown = set(body) - {"api", "url", "events"}
+    if unknown:
+        problems.update({key: ["Unknown field."] for key in sorted(unknown)})
+    if problems:
+        raise errors.Invalid(next(iter(problems.values()))[0], details=problems)
+    return box.webhooks.subscribe(session_name(), api, url, events).as_json(), 201
+
+
+@bp.get("/webhooks")
+def list_webhooks():
+    return {"webhooks": [s.as_json() for s in _box().webhooks.subscriptions(session_name())]}
+
+
+@bp.delete("/webhooks")
+def clear_webhooks():
+    _box().webhooks.unsubscribe(session_name())
+    return "", 204
+
+
+@bp.delete("/webhooks/<int:subscription_id>")
+def unsubscribe_webhook(subscription_id):
+    if not _box().webhooks.unsubscribe(session_name(), subscription_id):
+        raise errors.NotFound(f"No webhook subscription {subscription_id} in session {session_name()!r}.")
+    return "", 204
+
+
+@bp.get("/webhooks/outbox")
+def webhook_outbox():
+    """GET /__sandbox/webhooks/outbox[?api=&event=]: every event emitted, with its delivery attempts."""
+    events = _box().webhooks.outbox(session_name(), api=request.args.get("api"), event=request.args.get("event"))
+    return {"events": [event.as_json() for event in events], "total": len(events)}
+
+
+@bp.post("/webhooks/flush")
+def flush_webhooks():
+    """POST /__sandbox/webhooks/flush: attempt every pending delivery now, then answer with the outbox."""
+    events = _box().webhooks.flush(session_name())
+    return {"events": [event.as_json() for event in events], "total": len(events)}
 
 
 # -- clock ----------------------------------------------------------------------------------------

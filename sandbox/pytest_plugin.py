@@ -102,6 +102,17 @@ class Sandbox:
     def restore(self, name: str = "snapshot") -> None:
         self.control("POST", f"/snapshots/{urllib.parse.quote(name)}/restore")
 
+    def subscribe(self, api: str, url: str, events: list[str] | None = None) -> dict:
+        """Subscribe a URL to an API's webhooks (all its events when ``events`` is None)."""
+        return self.control("POST", "/webhooks", {"api": api, "url": url, **({"events": events} if events else {})})
+
+    def outbox(self, **filters) -> list[dict]:
+        return self.control("GET", "/webhooks/outbox", **filters)["events"]
+
+    def flush(self) -> list[dict]:
+        """Deliver every pending webhook now; returns the outbox."""
+        return self.control("POST", "/webhooks/flush")["events"]
+
     def state(self, api: str | None = None) -> dict:
         return self.control("GET", "/state", api=api)["apis"]
 

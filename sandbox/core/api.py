@@ -38,6 +38,7 @@ class ApiSpec:
     auth: Auth
     rules: tuple = ()                                   # core.rules.Rule: what this API refuses, and why
     machines: Mapping[str, object] = field(default_factory=dict)   # name -> core.transitions.Transitions
+    events: tuple[str, ...] = ()                       # webhook event names the API emits
     title: str = ""
     docs: str = ""
     extra: Mapping[str, object] = field(default_factory=dict)
@@ -51,11 +52,20 @@ class ApiSpec:
 
 
 class Backend:
-    """Base of every API's backend: the API's state in this request's session, and the clock."""
+    """Base of every API's backend: the API's state in this request's session, the clock, and where
+    its events go (the webhooks outbox; nowhere outside a running sandbox)."""
+
+    events: Callable[[str, dict], None] | None = None
 
     def __init__(self, state: ApiState, clock: Clock):
         self.state = state
         self.clock = clock
+
+    def emit(self, event: str, payload: dict) -> None:
+        """Emit a vendor event (``store.order.paid``) once the current transaction commits."""
+        if self.events is not None:
+            sink = self.events
+            self.state.after_commit(lambda: sink(event, payload))
 
 
 def sandbox():
@@ -69,7 +79,9 @@ def session_name() -> str:
 
 def backend_for(spec: ApiSpec):
     box = sandbox()
-    return spec.backend(box.store.state(spec.name, session_name()), box.clock)
+    backend = spec.backend(box.store.state(spec.name, session_name()), box.clock)
+    backend.events = box.webhooks.sink(spec.name, session_name())
+    return backend
 
 
 def authenticate(spec: ApiSpec) -> tuple[str, ...]:

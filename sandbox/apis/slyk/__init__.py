@@ -20,5 +20,6 @@ API = ApiSpec(
     auth=Auth.of(Credential("apikey")),
     rules=states.RULES,
     machines={"orderStatus": states.ORDER_FLOW, "paymentStatus": states.PAYMENT_FLOW},
+    events=states.EVENTS,
     title="Slyk (store orders)",
 )

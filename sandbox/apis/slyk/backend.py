@@ -88,7 +88,7 @@ class SlykBackend(Backend):
                 return order
             for line in priced:
                 self.lines.insert(line)
-            return self.orders.insert(order)
+            return self._emitting(states.ORDER_CREATED, self.orders.insert(order))
 
     def patch_order(self, order_id: str, **changes) -> dict:
         """Edit tracking id, custom data, notes or shipping address; a canceled order is closed."""
@@ -108,7 +108,9 @@ class SlykBackend(Backend):
             changes = {"orderStatus": states.CANCELED, "canceledAt": now, "cancelReason": reason, "updatedAt": now}
             if refundAmount is not None:
                 changes.update(self._refund_changes(order, refundAmount))
-            self.orders.update(order_id, changes)
+            canceled = self._emitting(states.ORDER_CANCELLED, self.orders.update(order_id, changes))
+            if refundAmount is not None:
+                self._emitting(states.ORDER_REFUNDED, canceled)
 
     def fulfill_order(self, order_id: str, **body) -> dict:
         """Fulfil every line in full; ``trackingId`` is stored when given."""
@@ -119,8 +121,8 @@ class SlykBackend(Backend):
             for line in self._lines_of(order_id):
                 if line["fulfilledQuantity"] < line["quantity"]:
                     self._set_fulfilled(line, line["quantity"], now)
-            return self.orders.update(order_id, {**body, "orderStatus": states.FULFILLED, "fulfilledAt": now,
-                                                 "updatedAt": now})
+            return self._emitting(states.ORDER_FULFILLED, self.orders.update(
+                order_id, {**body, "orderStatus": states.FULFILLED, "fulfilledAt": now, "updatedAt": now}))
 
     def unfulfill_order(self, order_id: str) -> dict:
         """Take a fulfilled order back to unfulfilled, every line to nothing fulfilled."""
@@ -152,14 +154,15 @@ class SlykBackend(Backend):
                        "paymentStatus": states.payment_status_after_payment(total, new_paid)}
             if walletId is not None:
                 changes["walletId"] = walletId
-            return self.orders.update(order_id, changes)
+            return self._emitting(states.ORDER_PAID, self.orders.update(order_id, changes))
 
     def refund_order(self, order_id: str, *, amount=None, reason=None) -> dict:
         """Give back ``amount`` of what was paid (all of it by default), canceled orders included."""
         with self.state.transaction():
             order = self._order(order_id)
             changes = self._refund_changes(order, amount)
-            return self.orders.update(order_id, {**changes, "refundReason": reason, "updatedAt": self._now()})
+            return self._emitting(states.ORDER_REFUNDED, self.orders.update(
+                order_id, {**changes, "refundReason": reason, "updatedAt": self._now()}))
 
     def fulfill_line(self, order_id: str, line_id: str, *, quantity=None) -> dict:
         """Fulfil ``quantity`` more units of a line (all that remain by default)."""
@@ -170,6 +173,11 @@ class SlykBackend(Backend):
         return self._move_line(order_id, line_id, quantity, -1)
 
     # -- helpers -----------------------------------------------------------------------------------
+    def _emitting(self, event: str, order: dict) -> dict:
+        """Emit a store webhook event for ``order`` (delivered only if the transaction commits)."""
+        self.emit(event, {key: order.get(key) for key in states.WEBHOOK_FIELDS})
+        return order
+
     def _now(self) -> str:
         return timestamp(self.clock.now())
 
@@ -250,8 +258,9 @@ class SlykBackend(Backend):
         if status == order["orderStatus"]:
             return order
         states.ORDER_FLOW.check(order["orderStatus"], status)
-        return self.orders.update(order["id"], {"orderStatus": status, "updatedAt": now,
-                                                "fulfilledAt": now if status == states.FULFILLED else None})
+        order = self.orders.update(order["id"], {"orderStatus": status, "updatedAt": now,
+                                                 "fulfilledAt": now if status == states.FULFILLED else None})
+        return self._emitting(states.ORDER_FULFILLED, order) if status == states.FULFILLED else order
 
     def _refund_changes(self, order: dict, amount) -> dict:
         paid = dec(order["paidAmount"])

@@ -39,6 +39,14 @@ LINE_UNFULFILLED, LINE_PARTIALLY_FULFILLED, LINE_FULFILLED = "unfulfilled", "par
 LINE_STATUSES = (LINE_UNFULFILLED, LINE_PARTIALLY_FULFILLED, LINE_FULFILLED)
 
 DELIVERY_METHODS = ("shipping", "pickup")
+
+# Store webhooks (developers.slyk.io, Webhooks > Store) and the order fields their payload lists; the
+# reference page's table is cut after paidAt, so fulfilledAt, createdAt and updatedAt are our choice.
+ORDER_CREATED, ORDER_CANCELLED, ORDER_FULFILLED = "store.order.created", "store.order.cancelled", "store.order.fulfilled"
+ORDER_PAID, ORDER_REFUNDED = "store.order.paid", "store.order.refunded"
+EVENTS = (ORDER_CANCELLED, ORDER_CREATED, ORDER_FULFILLED, ORDER_PAID, ORDER_REFUNDED)
+WEBHOOK_FIELDS = ("id", "userId", "amount", "assetCode", "trackingId", "paidAmount", "orderStatus", "paymentStatus",
+                  "metadata", "reference", "canceledAt", "paidAt", "fulfilledAt", "createdAt", "updatedAt")
 ASSET_CODE = "eur"
 
 # Why a move is refused, by the state the order is in (Slyk's snake_case codes, 409).

@@ -1,0 +1,196 @@
+"""Slyk's store webhooks: subscriptions, the outbox and deliveries to a real receiver on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from sandbox import create_app
+from sandbox.config import TEST_CONFIG
+from tests.test_cli import free_port
+
+KEY = {"apikey": "key"}
+C = "fc78d28f-a8dd-49de-a22f-722fe3bd26"
+ORDER, LINED, THUD = C + "c8", C + "c7", "88b1a9a6-a35c-4938-868a-396e468e592b"
+PAYLOAD_FIELDS = ["id", "userId", "amount", "assetCode", "trackingId", "paidAmount", "orderStatus", "paymentStatus",
+                  "metadata", "reference", "canceledAt", "paidAt", "fulfilledAt", "createdAt", "updatedAt"]
+
+
+class Receiver:
+    """An HTTP server on loopback that records what it is sent and answers with the statuses it is given."""
+
+    def __init__(self, statuses=()):
+        self.received: list[dict] = []
+        self.statuses = list(statuses)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append({"headers": dict(self.headers), "body": json.loads(body)})
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.close()
+
+
+def subscribe(client, url, events=None, headers=None):
+    body = {"api": "slyk", "url": url, **({"events": events} if events is not None else {})}
+    response = client.post("/__sandbox/webhooks", json=body, headers=headers or {})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def outbox(client, **query):
+    return client.get("/__sandbox/webhooks/outbox", query_string=query).get_json()["events"]
+
+
+def flush(client, headers=None):
+    return client.post("/__sandbox/webhooks/flush", headers=headers or {}).get_json()["events"]
+
+
+def pay(client, order=ORDER, amount=None, headers=None):
+    return client.post(f"/slyk/orders/{order}/pay", json={} if amount is None else {"amount": amount},
+                       headers={**KEY, **(headers or {})})
+
+
+def test_a_state_change_is_delivered_with_the_documented_payload(client, receiver):
+    subscription = subscribe(client, receiver.url)
+    assert pay(client).status_code == 200
+    events = flush(client)
+    assert [e["event"] for e in events] == ["store.order.paid"]
+    delivery = events[0]["deliveries"][0]
+    assert delivery["status"] == "delivered" and delivery["subscription"] == subscription["id"]
+    assert delivery["attempts"][0]["status_code"] == 204
+    sent = receiver.received[0]
+    assert sent["headers"]["X-Sandbox-Event"] == "store.order.paid"
+    assert sent["body"]["event"] == "store.order.paid" and sent["body"]["id"] == events[0]["id"]
+    assert list(sent["body"]["data"]) == PAYLOAD_FIELDS
+    assert sent["body"]["data"]["paymentStatus"] == "fully_paid" and sent["body"]["data"]["paidAmount"] == "7.00000000"
+
+
+def test_the_background_sender_delivers_without_a_flush(client, receiver):
+    subscribe(client, receiver.url)
+    pay(client)
+    deadline = time.monotonic() + 10
+    while not receiver.received and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [r["body"]["event"] for r in receiver.received] == ["store.order.paid"]
+
+
+def test_every_documented_event_is_emitted(client, receiver):
+    subscribe(client, receiver.url)
+    created = client.post("/slyk/orders", json={"userId": THUD, "lines": [{"productId": C + "c2", "quantity": 1}]},
+                          headers=KEY).get_json()["data"]
+    pay(client, created["id"], "1.00000000")
+    client.post(f"/slyk/orders/{created['id']}/refund", json={"amount": "1.00000000"}, headers=KEY)
+    client.post(f"/slyk/orders/{created['id']}/fulfill", headers=KEY)
+    client.post(f"/slyk/orders/{ORDER}/pay", json={"amount": "2.50000000"}, headers=KEY)
+    client.post(f"/slyk/orders/{ORDER}/cancel", json={"refundAmount": "2.50000000"}, headers=KEY)
+    names = [e["event"] for e in flush(client)]
+    assert names == ["store.order.created", "store.order.paid", "store.order.refunded", "store.order.fulfilled",
+                     "store.order.paid", "store.order.cancelled", "store.order.refunded"]
+    assert len(receiver.received) == 7
+
+
+def test_a_line_fulfilment_that_completes_the_order_emits_fulfilled(client):
+    lines = client.get(f"/slyk/orders/{LINED}/lines", headers=KEY).get_json()["data"]
+    for line in lines:
+        client.post(f"/slyk/orders/{LINED}/lines/{line['id']}/fulfill", headers=KEY)
+    assert [e["event"] for e in outbox(client)] == ["store.order.fulfilled"]
+
+
+def test_a_refused_request_emits_nothing(client):
+    assert pay(client, amount="999.00000000").status_code == 409
+    assert client.post(f"/slyk/orders/{ORDER}/unfulfill", headers=KEY).status_code == 409
+    assert outbox(client) == []
+
+
+def test_events_filter_and_outbox_filters(client, receiver):
+    subscribe(client, receiver.url, events=["store.order.fulfilled"])
+    pay(client)
+    client.post(f"/slyk/orders/{ORDER}/fulfill", headers=KEY)
+    events = flush(client)
+    assert [(e["event"], len(e["deliveries"])) for e in events] == [("store.order.paid", 0),
+                                                                     ("store.order.fulfilled", 1)]
+    assert [r["body"]["event"] for r in receiver.received] == ["store.order.fulfilled"]
+    assert [e["event"] for e in outbox(client, event="store.order.paid")] == ["store.order.paid"]
+
+
+def test_a_failing_receiver_is_retried_with_backoff_then_marked_failed():
+    app = create_app({**TEST_CONFIG, "WEBHOOK_ATTEMPTS": 3, "WEBHOOK_BACKOFF_SECONDS": 60})
+    client = app.test_client()
+    down = f"http://127.0.0.1:{free_port()}/nobody-listens"
+    subscribe(client, down)
+    assert pay(client).status_code == 200, "a receiver that is down never fails the API request"
+    attempts = [flush(client)[0]["deliveries"][0] for _ in range(3)][-1]
+    assert attempts["status"] == "failed" and len(attempts["attempts"]) == 3
+    assert all("error" in attempt for attempt in attempts["attempts"])
+    assert flush(client)[0]["deliveries"][0]["attempts"] == attempts["attempts"], "no attempt after failing"
+
+
+def test_a_receiver_error_is_retried_until_it_succeeds(client):
+    flaky = Receiver(statuses=[500, 503])
+    try:
+        subscribe(client, flaky.url)
+        pay(client)
+        results = [flush(client)[0]["deliveries"][0] for _ in range(3)]
+        assert [r["status"] for r in results] == ["pending", "pending", "delivered"]
+        assert [a["status_code"] for a in results[-1]["attempts"]] == [500, 503, 204]
+    finally:
+        flaky.close()
+
+
+def test_sessions_and_reset_apply_to_subscriptions_and_outbox(client, receiver):
+    job = {"X-Sandbox-Session": "job-7"}
+    subscribe(client, receiver.url, headers=job)
+    pay(client, headers=job)
+    assert [e["event"] for e in flush(client, job)] == ["store.order.paid"] and outbox(client) == []
+    assert client.get("/__sandbox/webhooks", headers=job).get_json()["webhooks"][0]["url"] == receiver.url
+    assert client.get("/__sandbox/webhooks").get_json() == {"webhooks": []}
+    client.post("/__sandbox/reset", headers=job)
+    assert client.get("/__sandbox/webhooks/outbox", headers=job).get_json()["events"] == []
+    assert client.get("/__sandbox/webhooks", headers=job).get_json() == {"webhooks": []}
+
+
+def test_unsubscribe(client, receiver):
+    first = subscribe(client, receiver.url)
+    assert client.delete(f"/__sandbox/webhooks/{first['id']}").status_code == 204
+    assert client.delete(f"/__sandbox/webhooks/{first['id']}").status_code == 404
+    subscribe(client, receiver.url)
+    assert client.delete("/__sandbox/webhooks").status_code == 204
+    pay(client)
+    assert flush(client)[0]["deliveries"] == []
+
+
+@pytest.mark.parametrize("body", [
+    {"api": "appx", "url": "http://127.0.0.1:1/x"}, {"api": "slyk", "url": "ftp://x"}, {"api": "slyk"},
+    {"api": "slyk", "url": "http://127.0.0.1:1/x", "events": ["store.order.exploded"]},
+    {"api": "slyk", "url": "http://127.0.0.1:1/x", "events": "store.order.paid"},
+    {"api": "slyk", "url": "http://127.0.0.1:1/x", "secret": "x"}, [],
+])
+def test_bad_subscriptions_are_400(client, body):
+    response = client.post("/__sandbox/webhooks", json=body)
+    assert response.status_code == 400 and response.get_json()["message"]
+    assert client.get("/__sandbox/webhooks").get_json() == {"webhooks": []}
