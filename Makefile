@@ -11,6 +11,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	$(BIN)/sandbox check
 
 install: $(STAMP)
 

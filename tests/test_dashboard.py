@@ -278,3 +278,12 @@ def test_the_swagger_page_loads_the_api_spec_with_packaged_assets(client):
     bundle = client.get("/__sandbox/docs/assets/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and b"SwaggerUIBundle" in bundle.data
     assert client.get("/__sandbox/docs/assets/../__init__.py").status_code == 404
+
+
+def test_the_dashboard_shows_each_api_rules_and_state_machines(client):
+    text = html.unescape(client.get("/__sandbox/").get_data(as_text=True))
+    for spec in SPECS:
+        assert f"Rules of {spec.name}" in text and f"{spec.name}.auth.required" in text
+    assert "shop.update-only-pending" in text and "An order can be updated only while its status is pending." in text
+    assert "slyk.pay-not-more-than-unpaid" in text
+    assert "<strong>orderStatus</strong> (<code>slyk.order-flow</code>)" in text and "(final)" in text

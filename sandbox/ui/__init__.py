@@ -24,7 +24,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, render_template, request, send_from_directory
 
 from sandbox.control import _guard as control_plane_guard
-from sandbox.core import errors
+from sandbox.core import errors, rules
 from sandbox.core.api import session_name
 from sandbox.core.store import DEFAULT_SESSION
 
@@ -91,12 +91,15 @@ class Panel:
     status_field: str | None = None
     verbs: list[str] = field(default_factory=list)
     orders: list[OrderRow] = field(default_factory=list)
+    rules: list[dict] = field(default_factory=list)      # core.rules.catalogue: what the API refuses, and why
+    machines: list[dict] = field(default_factory=list)
 
 
 def _panel(spec, page: int, per_page: int) -> Panel:
     url_map = current_app.url_map
     panel = Panel(spec, _base_url() + spec.url_prefix, describe.auth_description(spec), describe.auth_headers(spec),
-                  spec.name in (current_app.config.get("TOKENS") or {}), describe.orders_table(spec))
+                  spec.name in (current_app.config.get("TOKENS") or {}), describe.orders_table(spec),
+                  rules=rules.catalogue(spec), machines=rules.machines(spec))
     if panel.table is None or panel.table not in spec.tables:
         return panel
     state = _box().store.state(spec.name, session_name())
