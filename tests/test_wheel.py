@@ -15,13 +15,45 @@ from tests.test_cli import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_wheel_installs_and_serves_with_packaged_fixtures(tmp_path):
+import pytest
+
+PLUGIN_SUITE = """
+import json, urllib.request
+import sandbox
+
+def test_the_plugin_comes_from_the_wheel_and_seeds(sandbox, tmp_path):
+    import sandbox as package
+    assert package.__file__.startswith({target!r})
+    request = urllib.request.Request(sandbox.url("appx") + "/orders/15", headers={{"Authorization": "Bearer t"}})
+    with urllib.request.urlopen(request) as response:
+        assert json.loads(response.read())["data"]["id"] == 15
+"""
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The project built as a wheel and installed (without its dependencies) into an empty directory."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
     wheels, target = tmp_path / "wheels", tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT)],
                    check=True, capture_output=True)
     wheel = next(wheels.glob("order_sandbox-*.whl"))
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
                     str(wheel)], check=True, capture_output=True)
+    return target
+
+
+def test_the_pytest_plugin_works_from_the_installed_wheel(installed, tmp_path):
+    (tmp_path / "test_client.py").write_text(PLUGIN_SUITE.format(target=str(installed)))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_client.py"],
+                            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(installed)},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+def test_wheel_installs_and_serves_with_packaged_fixtures(installed, tmp_path):
+    target = installed
     assert (target / "sandbox" / "_fixtures" / "appx" / "orders.json").is_file()
     assert (target / "sandbox" / "ui" / "templates" / "sandbox_ui" / "dashboard.html").is_file()
 
