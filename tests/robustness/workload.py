@@ -213,7 +213,7 @@ def run(base_url: str, actors: list[Actor], ops_each: int, stop: threading.Event
                     actor.observe(op)
                     actor.learn_lines(op)
             except BaseException as exc:   # surfaced in the test, not lost in a thread
-                if not (stop is not None and isinstance(exc, requests.ConnectionError)):
+                if not (stop is not None and isinstance(exc, requests.RequestException)):   # killed server
                     errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(actor,), name=f"actor-{actor.number}") for actor in actors]
