@@ -31,7 +31,7 @@ class SandboxServer:
         from sandbox.config import TEST_CONFIG
 
         self.app = create_app({**TEST_CONFIG, **(config or {})})
-        self._server = create_server(self.app, host="127.0.0.1", port=0, threads=8)
+        self._server = create_server(self.app, host="127.0.0.1", port=0, threads=int(self.app.config["THREADS"]))
         self.base_url = f"http://127.0.0.1:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, name="order-sandbox", daemon=True)
         self._thread.start()

@@ -15,6 +15,11 @@ def int_id(raw: str) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
+# PHP's json_decode refuses input nested deeper than this by default; no API's body comes close, and code
+# that walks a body recursively (Laravel's TrimStrings, marshmallow) must never meet Python's recursion limit.
+MAX_JSON_DEPTH = 512
+
+
 def parse_json_body(raw: bytes, *, required: bool = False) -> Any:
     """The body as JSON; an empty body is ``{}`` (clients such as Slyk's SDK send none on some POSTs)."""
     if not raw or not raw.strip():
@@ -22,9 +27,26 @@ def parse_json_body(raw: bytes, *, required: bool = False) -> Any:
             raise BadRequest("The request body is empty; a JSON object is required.")
         return {}
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}") from None
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise BadRequest(f"The request body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels.")
+    return value
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = node.values()
+        elif not isinstance(node, list):
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node if isinstance(child, (dict, list)))
+    return deepest
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:

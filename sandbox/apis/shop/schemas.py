@@ -32,6 +32,8 @@ EXISTS = "The selected :attribute is invalid."
 _ATEXT = r"[\w!#$%&'*+/=?^`{|}~-]+"
 _EMAIL = re.compile(rf"^{_ATEXT}(\.{_ATEXT})*@([\w-]+(\.[\w-]+)*|\[[^\]\s]+\])$")
 _PHP_INT = re.compile(r"^[+-]?\d+$")
+PHP_INT_MAX = 2 ** 63 - 1
+PHP_INT_MIN = -PHP_INT_MAX - 1
 
 
 # -- input ---------------------------------------------------------------------------------------------
@@ -56,17 +58,18 @@ def email(*, required: bool = True) -> fields.String:
 
 
 class PhpInteger(fields.Field):
-    """Laravel's ``integer`` rule (``FILTER_VALIDATE_INT``): 2, "2" and 2.0 pass; 1.5, "two" and true fail."""
+    """Laravel's ``integer`` rule (``FILTER_VALIDATE_INT``): 2, "2" and 2.0 pass; 1.5, "two" and true fail,
+    and so does anything beyond PHP's 64-bit integers."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
             raise ValidationError(INTEGER)
-        if isinstance(value, int):
-            return value
         if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and _PHP_INT.match(value):
-            return int(value)
+            value = int(value)
+        elif isinstance(value, str) and _PHP_INT.match(value):
+            value = int(value)
+        if isinstance(value, int) and PHP_INT_MIN <= value <= PHP_INT_MAX:
+            return value
         raise ValidationError(INTEGER)
 
 
@@ -150,15 +153,30 @@ cart_in = CartIn()
 
 
 def laravel_input(value):
-    """``TrimStrings`` + ``ConvertEmptyStringsToNull``, the global middleware of every Laravel app."""
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    if isinstance(value, dict):
-        return {key: laravel_input(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [laravel_input(item) for item in value]
-    return value
+    """``TrimStrings`` + ``ConvertEmptyStringsToNull``, the global middleware of every Laravel app.
+
+    A loop, not recursion: a body may nest as deep as json_decode allows (512), deeper than Python recurses."""
+    def trimmed(item):
+        if isinstance(item, str):
+            return item.strip() or None
+        return item
+
+    def copy(node):
+        return dict(node) if isinstance(node, dict) else list(node)
+
+    if not isinstance(value, (dict, list)):
+        return trimmed(value)
+    root = copy(value)
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        for key, item in list(node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(item, (dict, list)):
+                node[key] = copy(item)
+                pending.append(node[key])
+            else:
+                node[key] = trimmed(item)
+    return root
 
 
 def displayable(attribute: str) -> str:

@@ -15,6 +15,12 @@ from .states import DELIVERY_METHODS
 
 
 # -- input ---------------------------------------------------------------------------------------------
+# Bounds Slyk does not publish: an amount fits a numeric(28, 8) column (and Decimal's 28 digits, so it can be
+# formatted with 8 decimals); a quantity fits a 32-bit integer column.
+MAX_AMOUNT = 10 ** 20
+MAX_QUANTITY = 2 ** 31 - 1
+
+
 class Amount(fields.Field):
     """A positive amount with at most eight decimals, as a string ("2.50000000") or a JSON number."""
 
@@ -26,6 +32,8 @@ class Amount(fields.Field):
             raise ValidationError("Must be greater than 0.")
         if -amount.as_tuple().exponent > 8:
             raise ValidationError("Must have at most 8 decimals.")
+        if amount >= MAX_AMOUNT:
+            raise ValidationError(f"Must be less than {MAX_AMOUNT}.")
         return amount
 
 
@@ -36,7 +44,7 @@ class StrictSchema(Schema):
 
 class LineIn(StrictSchema):
     productId = fields.String(required=True, validate=validate.Length(min=1))
-    quantity = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1))
+    quantity = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=MAX_QUANTITY))
     productQuestionsResult = fields.Raw()
 
 
@@ -85,7 +93,7 @@ class CancelIn(StrictSchema):
 
 
 class LineQuantityIn(StrictSchema):
-    quantity = fields.Integer(strict=True, validate=validate.Range(min=1))
+    quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
 
 
 order_create_in = OrderCreateIn()

@@ -1,0 +1,236 @@
+"""The bad-input catalogue, against every endpoint of every API in the registry.
+
+Each bad request must be either refused (a 4xx in the API's own error shape that changes no state of any
+API) or ignored: a read answers 2xx and changes nothing; a write answers exactly as the same request
+without the bad part does (same status, body and resulting state). Never a 5xx."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from sandbox import create_app
+from sandbox.config import TEST_CONFIG
+from tests.robustness.endpoints import (Endpoint, Request, endpoints, export_all, in_error_shape, isolated,
+                                        prepare)
+
+APP = create_app(TEST_CONFIG)
+ENDPOINTS = endpoints(APP)
+LIMIT = APP.config["MAX_CONTENT_LENGTH"]
+
+# Raw JSON tokens put in place of a field's value, chosen by the type of the documented value so that each is
+# wrong for it: other types, negative and huge numbers, the non-standard literals Python's json module
+# accepts (NaN, Infinity, 1e999 -> inf), strings that are no number where a number is expected.
+WRONG_CONTAINERS = ["[]", "{}", '[{"x": 1}]']
+BAD_NUMBERS = ["-1", "0", "-99999999999999999999", "99999999999999999999999999999", "1e999", "-1e999", "NaN",
+               "-Infinity"]
+BAD_NUMERIC_STRINGS = ['"-1"', '"0"', '"abc"', '"1e999"', '"NaN"', '"-Infinity"', '"99999999999999999999999"',
+                       '"-99999999999999999999"', '""', '"\\u0000"', '"ü✓💥"', json.dumps("9" * 5_000)]
+
+
+def bad_values(documented) -> list[str]:
+    if isinstance(documented, bool):
+        return ['"abc"', "2", "1.5", *WRONG_CONTAINERS]
+    if isinstance(documented, (int, float)):
+        return [*BAD_NUMBERS, "1.5", "true", '"abc"', *WRONG_CONTAINERS]
+    if isinstance(documented, str) and _is_decimal(documented):
+        return [*BAD_NUMERIC_STRINGS, *BAD_NUMBERS, "true", *WRONG_CONTAINERS]
+    if isinstance(documented, dict):
+        return ['"abc"', "1", "true"]    # a list may be what an object field takes (PHP arrays)
+    if isinstance(documented, list):
+        return ['"abc"', "1", "true", "{}", '{"0": 1}']
+    return ["true", "0", "-1", "1e999", "NaN", *WRONG_CONTAINERS]     # a string (or null) field
+
+
+def _is_decimal(text: str) -> bool:
+    """An amount sent as a string ("7.00000000"); digits alone may be a code such as a postcode."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "." in text
+
+
+BAD_QUERY_VALUES = ["-1", "0", "abc", "99999999999999999999", "1e999", "NaN", "", "\x00", "[]", "ü✓💥",
+                    "x" * 5_000]
+GENERIC_QUERY_KEYS = ["page", "limit", "skip", "sort", "page[size]", "page[number]", "filter[status]"]
+UNKNOWN_QUERY = [[("nope", "1")], [("__proto__", "x"), ("constructor", "y")], [("filter[nope]", "1")],
+                 [("ü✓", "💥")], [("a" * 2_000, "b")], [("", "")], [("page[size][x]", "1")]]
+BAD_IDS = ["999999999", "0", "-1", "00000000-0000-0000-0000-000000000000", "nope", "..%2F..%2Fetc%2Fpasswd",
+           "..%2F{value}", "%2e%2e", "%00", "{value}%00", "a" * 5_000, "%C3%BC%E2%9C%93", "%F0%9F%92%A5",
+           "%FF%FE", "1%20OR%201%3D1", "1.0", "%2B1", "%20{value}", "{value}%20", "{value}%2Fx", "%7B%7D"]
+
+
+@dataclass
+class Case:
+    label: str
+    request: Request
+    baselines: tuple[Request, ...] = ()   # what a write may equal if it ignores the bad part
+
+
+def body_cases(endpoint: Endpoint):
+    def raw(label, data, content_type="application/json"):
+        return Case(label, endpoint.request(body=data, content_type=content_type), base)
+
+    base = (endpoint.base_request(), endpoint.request(body=None))
+    documented = json.dumps(endpoint.body if endpoint.body is not None else {}).encode()
+    yield from (raw(f"malformed JSON {data!r}", data)
+                for data in (b'{"a": ', b'{"a": 1,}', b"{'a': 1}", b"\xff\xfe\x00", b"nul", b"[1, 2", b"}"))
+    yield raw("text/plain content type", documented, "text/plain")
+    yield raw("form content type", b"a=b&c=d", "application/x-www-form-urlencoded")
+    yield raw("multipart content type", b"--x\r\n\r\n", "multipart/form-data; boundary=x")
+    yield raw("empty body", b"")
+    yield raw("whitespace body", b" \n ")
+    yield from (raw(f"JSON that is no object {data!r}", data) for data in (b"[]", b"null", b"42", b'"s"', b"true"))
+    yield from (raw(f"nested {depth} deep", b"[" * depth + b"]" * depth) for depth in (100, 900, 5_000, 100_000))
+    yield from (raw(f"objects nested {depth} deep", b'{"a":' * depth + b"1" + b"}" * depth)
+                for depth in (100, 900, 5_000))
+    documented_body = endpoint.body if isinstance(endpoint.body, dict) else None
+    for path, documented, without in _field_paths(documented_body, _api_body_fields(endpoint)):
+        removed = endpoint.request(body=json.dumps(without).encode())
+        for value in bad_values(documented):
+            data = _with_raw_value(documented_body or {}, path, value)
+            yield Case(f"{'.'.join(map(str, path))} = {value[:40]}", endpoint.request(body=data), (*base, removed))
+
+
+def query_cases(endpoint: Endpoint):
+    base = (endpoint.base_request(), endpoint.request(query=[]))
+    keys = list(dict.fromkeys([k for k, _ in endpoint.query] + GENERIC_QUERY_KEYS))
+    for key in keys:
+        yield Case(f"repeated ?{key}", endpoint.request(query=[*endpoint.query, (key, "1"), (key, "2")]), base)
+        yield Case(f"?{key}[]", endpoint.request(query=[*endpoint.query, (key + "[]", "1")]), base)
+        others = [(k, v) for k, v in endpoint.query if k != key]
+        for value in BAD_QUERY_VALUES:
+            yield Case(f"?{key}={value[:20]!r}", endpoint.request(query=[*others, (key, value)]),
+                       (*base, endpoint.request(query=others)))
+    for pairs in UNKNOWN_QUERY:
+        yield Case(f"unknown query {pairs[0][0][:20]!r}", endpoint.request(query=[*endpoint.query, *pairs]), base)
+
+
+def path_cases(endpoint: Endpoint):
+    for param in endpoint.params:
+        for bad in BAD_IDS:
+            value = bad.replace("{value}", endpoint.args.get(param, "1"))
+            yield Case(f"<{param}> = {value[:40]}", endpoint.request(args={param: value},
+                                                                      body=_base_body(endpoint)))
+
+
+def oversized_case(endpoint: Endpoint):
+    yield Case("body over the limit", endpoint.request(body=b'{"a": "' + b"x" * LIMIT + b'"}'))
+
+
+def _base_body(endpoint):
+    return None if endpoint.body is None else json.dumps(endpoint.body).encode()
+
+
+def _api_body_fields(endpoint: Endpoint) -> dict:
+    """Fields (with a documented value) of the API's write bodies, to try on endpoints the docs give no
+    body for."""
+    found = {}
+    for other in ENDPOINTS:
+        if other.spec is endpoint.spec and isinstance(other.body, dict):
+            found.update({k: v for k, v in other.body.items() if k not in found})
+    return found or {"id": 1, "quantity": 1, "amount": "1.00", "status": "x"}
+
+
+def _field_paths(body: dict | None, fallback: dict):
+    """(path, documented value, body without that field) for every field down to the first element of
+    lists, two levels deep; without a documented body, each field the API uses elsewhere on its own."""
+    if body is None:
+        for key, value in fallback.items():
+            yield (key,), value, {}
+        return
+
+    def walk(node, prefix, depth):
+        items = node.items() if isinstance(node, dict) else list(enumerate(node))[:1]
+        for key, value in items:
+            path = (*prefix, key)
+            yield path, value
+            if isinstance(value, (dict, list)) and value and depth < 2:
+                yield from walk(value, path, depth + 1)
+
+    for path, value in walk(body, (), 0):
+        yield path, value, _without(body, path)
+
+
+def _without(body, path):
+    copy = json.loads(json.dumps(body))
+    node = copy
+    for part in path[:-1]:
+        node = node[part]
+    del node[path[-1]]
+    return copy
+
+
+MARK = "\u2603RAW\u2603"
+
+
+def _with_raw_value(body: dict, path, raw: str) -> bytes:
+    copy = json.loads(json.dumps(body))
+    node = copy
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = MARK
+    return json.dumps(copy).replace(json.dumps(MARK), raw).encode()
+
+
+# -- judging ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    body: bytes
+    state: dict
+
+
+def outcome(box, client, request: Request) -> Outcome:
+    def send():
+        response = request.send(client)
+        return Outcome(response.status_code, response.get_data(), export_all(box))
+    return isolated(box, send)
+
+
+def judge(endpoint: Endpoint, case: Case, got: Outcome, seeded: dict, box, client) -> str | None:
+    """None if the answer is acceptable, else why not."""
+    if got.status >= 500:
+        return f"{got.status}: {got.body[:200]!r}"
+    if 400 <= got.status < 500:
+        try:
+            body = json.loads(got.body)
+        except ValueError:
+            return f"{got.status} without a JSON body: {got.body[:200]!r}"
+        if not in_error_shape(endpoint.spec, got.status, body):
+            return f"{got.status} not in the API's error shape: {body!r}"[:300]
+        if got.state != seeded:
+            return f"{got.status} but the state changed"
+        return None
+    if endpoint.safe:
+        return None if got.state == seeded else f"{got.status} and a read changed the state"
+    if any(outcome(box, client, baseline) == got for baseline in case.baselines):
+        return None
+    return f"{got.status} for a write, unlike the same request without the bad part: {got.body[:200]!r}"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
+def test_every_bad_input_is_refused_in_the_api_shape_or_ignored(endpoint):
+    app = create_app(TEST_CONFIG)
+    endpoint = prepare(app, endpoint)
+    box, client = app.extensions["sandbox"], app.test_client()
+    seeded = export_all(box)
+    # Filled path parameters must find a record, or the body and query cases would only ever meet a 404.
+    assert not endpoint.params or outcome(box, client, endpoint.base_request()).status != 404, endpoint.path()
+    failures = []
+    for cases in (body_cases, query_cases, path_cases, oversized_case):
+        for case in cases(endpoint):
+            problem = judge(endpoint, case, outcome(box, client, case.request), seeded, box, client)
+            if problem:
+                failures.append(f"{case.label}: {problem}")
+    assert not failures, f"{endpoint.name} {endpoint.path()}:\n  " + "\n  ".join(failures)
+
+
+def test_every_api_and_every_write_endpoint_is_covered():
+    """The catalogue comes from the url_map through the registry, so each API contributes its endpoints."""
+    names = {e.spec.name for e in ENDPOINTS}
+    assert names == set(APP.extensions["sandbox"].apis)
+    assert any(not e.safe for e in ENDPOINTS)
