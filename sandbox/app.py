@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache, partial
-from typing import Mapping
+from typing import Callable, Mapping
 
 from flask import Flask, current_app, g, request
 from flask_cors import CORS
@@ -25,6 +25,7 @@ from sandbox.core.journal import SECRET_HEADERS, Journal, mask
 from sandbox.core.clock import Clock
 from sandbox.core.fake import faker_for
 from sandbox.core.fixtures import load_fixtures
+from sandbox.core.progress import Progress
 from sandbox.core.store import DEFAULT_SESSION, Store
 from sandbox.registry import load_apis
 
@@ -66,7 +67,8 @@ class Sandbox:
         self.snapshots.pop(session, None)
 
 
-def create_app(config: Mapping | None = None) -> Flask:
+def create_app(config: Mapping | None = None, *, progress: "Progress | None" = None) -> Flask:
+    """``progress`` hears of each API as its seeding starts and ends (``sandbox serve`` shows a counter)."""
     app = Flask("sandbox")
     app.config.update(DEFAULTS)
     app.config.update(from_environment(os.environ))
@@ -77,10 +79,12 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     specs = load_apis(app.config.get("APIS"))
     seed = int(app.config["SEED"])
+    orders = app.config["SEED_ORDERS"]
+    orders = None if orders is None else int(orders)
     journal, faults = Journal(int(app.config["JOURNAL_SIZE"])), Faults(seed)
     store = Store(
         schemas={spec.name: spec.tables for spec in specs},
-        seeders={spec.name: partial(_seed, spec, seed) for spec in specs},
+        seeders={spec.name: _tracked(progress, spec.name, partial(_seed, spec, seed, orders)) for spec in specs},
         data_dir=app.config["DATA_DIR"],
         max_sessions=int(app.config["MAX_SESSIONS"]),
         on_evict=lambda session: box.forget_session(session),
@@ -111,10 +115,17 @@ def _enable_cors(app: Flask, specs: list[ApiSpec]) -> None:
 
 
 @lru_cache(maxsize=32)
-def _seed(spec: ApiSpec, seed: int):
+def _seed(spec: ApiSpec, seed: int, orders: int | None = None):
     """An API's seeded records. Memoised: seeding is deterministic and records are never edited in place,
-    so every app in one process (a test suite makes hundreds) can share them."""
-    return spec.seed(faker_for(spec.name, seed), load_fixtures(spec.name))
+    so every app in one process (a test suite makes hundreds) can share them. ``orders``: see SEED_ORDERS."""
+    sized = {} if orders is None else {"orders": orders}
+    return spec.seed(faker_for(spec.name, seed), load_fixtures(spec.name), **sized)
+
+
+def _tracked(progress: "Progress | None", name: str, seeder: Callable):
+    if progress is None:
+        return seeder
+    return lambda: progress.track(name, seeder)
 
 
 def _as_sandbox_error(exc: Exception, spec: ApiSpec | None) -> errors.SandboxError:

@@ -7,6 +7,7 @@ from typing import Mapping
 
 DEFAULTS = {
     "SEED": 42,
+    "SEED_ORDERS": None,       # orders each API's seed generates in all; None: its own default (a few pages)
     "DATA_DIR": None,          # None: state lives in memory only
     "QUIET": False,            # no access log
     "HOST": "127.0.0.1",
@@ -34,7 +35,7 @@ def _shop_users(value: str) -> dict[str, int]:
     return {token.strip(): int(user) for token, _, user in pairs}
 
 
-_TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "HOST": str, "JOURNAL_SIZE": int,
+_TYPES = {"SEED": int, "SEED_ORDERS": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "HOST": str, "JOURNAL_SIZE": int,
           "MAX_SESSIONS": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str, "QUIET": _flag,
           "FORMATIONS_RATE_LIMIT": _flag, "SHOP_USERS": _shop_users}
 

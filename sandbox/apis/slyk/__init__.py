@@ -1,6 +1,6 @@
 """slyk: Slyk's store orders (docs: seeds/slyk-orders.txt; client: the official Node SDK slykio/slyk-sdk-node)."""
 
-from sandbox.core.api import ApiSpec
+from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
 
 from . import errors
@@ -19,4 +19,5 @@ API = ApiSpec(
     tables={"categories": (), "products": (), "users": (), "orders": ("userId",), "lines": ("orderId",)},
     auth=Auth.of(Credential("apikey")),
     title="Slyk (store orders)",
+    bench=Bench(one="get-order", list="GET /orders", create="create-order"),
 )
