@@ -151,8 +151,9 @@ class Target:
     variants: list[dict] = field(default_factory=list)
 
 
-def resolve_targets(server: Server, apis: list) -> tuple[list[Target], dict[str, str]]:
-    """Each API's declared targets as requests; and why a kind is missing, per API."""
+def resolve_targets(apis: list, first_record) -> tuple[list[Target], dict[str, str]]:
+    """Each API's declared targets as requests; and why a kind is missing, per API.
+    ``first_record(api, table)`` gives the record that ``{table.field}`` in a declared path refers to."""
     targets, missing = [], {}
     for spec in apis:
         examples = {e["name"].split("/", 1)[1]: e for e in load_examples(spec.name)}
@@ -172,19 +173,20 @@ def resolve_targets(server: Server, apis: list) -> tuple[list[Target], dict[str,
                                 headers, None if body is None else (body if isinstance(body, str) else json.dumps(body)))
             else:
                 method, _, path = declared.partition(" ")
-                target = Target(spec.name, kind, declared, method, spec.url_prefix + _fill(server, spec.name, path),
+                target = Target(spec.name, kind, declared, method, spec.url_prefix + _fill(first_record, spec.name, path),
                                 dict(default_headers))
             targets.append(target)
     return targets, missing
 
 
-def _fill(server: Server, api: str, path: str) -> str:
-    """``{table.field}`` -> that field of the table's first seeded record."""
-    def value(match):
-        table, name = match.group(1), match.group(2)
-        state = json.loads(http("GET", f"{server.base}/__sandbox/state?api={api}")[1])["apis"][api]
-        return str(state[table][0][name])
-    return re.sub(r"\{(\w+)\.(\w+)\}", value, path)
+def _fill(first_record, api: str, path: str) -> str:
+    return re.sub(r"\{(\w+)\.(\w+)\}", lambda match: str(first_record(api, match.group(1))[match.group(2)]), path)
+
+
+def first_record_over_http(server: Server):
+    def first_record(api: str, table: str) -> dict:
+        return json.loads(http("GET", f"{server.base}/__sandbox/state?api={api}")[1])["apis"][api][table][0]
+    return first_record
 
 
 def create_setups(apis: list) -> dict:
@@ -307,7 +309,7 @@ def main(argv=None) -> int:
     environment = {k: v for setup in setups.values() for k, v in setup.environment.items()}
     floor, sandbox = start_floor(), start_sandbox(env=environment)
     try:
-        targets, missing = resolve_targets(sandbox, apis)
+        targets, missing = resolve_targets(apis, first_record_over_http(sandbox))
         for target in targets:
             if target.kind == "create":
                 prepare_creates(sandbox, target, setups)
@@ -351,7 +353,7 @@ def growth(results: dict, apis: list, sizes: list[int], seconds: float, setups: 
     for size in sizes:
         server = start_sandbox("--seed-orders", str(size), env=environment, show_console=True)
         try:
-            targets, _ = resolve_targets(server, apis)
+            targets, _ = resolve_targets(apis, first_record_over_http(server))
             for target in targets:
                 if target.kind in ("list", "create"):
                     cell = measure(server, target, 1, seconds, setups)
@@ -366,7 +368,7 @@ def growth(results: dict, apis: list, sizes: list[int], seconds: float, setups: 
         with tempfile.TemporaryDirectory() as data_dir:
             server = start_sandbox("--seed-orders", str(size), "--data-dir", data_dir, env=environment)
             try:
-                for target in resolve_targets(server, apis)[0]:
+                for target in resolve_targets(apis, first_record_over_http(server))[0]:
                     if target.kind == "create":
                         cell = measure(server, target, 1, seconds, setups)
                         size_mb = Path(data_dir, f"{target.api}.json").stat().st_size / 1e6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -88,6 +89,7 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
         data_dir=app.config["DATA_DIR"],
         max_sessions=int(app.config["MAX_SESSIONS"]),
         on_evict=lambda session: box.forget_session(session),
+        on_rebuilt=gc.freeze if app.config["GC_FREEZE"] else None,
     )
     box = Sandbox(app.config, store, Clock(), {spec.name: spec for spec in specs}, journal, faults)
     app.extensions["sandbox"] = box
