@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install clean
+.PHONY: run test install clean bench
 
 run: $(STAMP)
 	$(BIN)/sandbox serve --host 127.0.0.1 --port 8080
@@ -24,3 +24,10 @@ $(STAMP): pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache dist build
+
+# Speed against the floor of the stack (bench/run.py); BENCH_ARGS=--quick for a shorter run. wrk is the
+# load generator when present (installed here if missing and we are root), else a Python one.
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -qq wrk >/dev/null; } || echo "wrk not available: using the Python load generator"
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

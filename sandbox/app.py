@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from flask import Flask, current_app, g, request
 from flask_cors import CORS
@@ -28,6 +29,7 @@ from sandbox.core.rules import rule_of
 from sandbox.core.clock import Clock
 from sandbox.core.fake import faker_for
 from sandbox.core.fixtures import load_fixtures, load_layer, overlay
+from sandbox.core.progress import Progress
 from sandbox.core.store import DEFAULT_SESSION, Store
 from sandbox.core.webhooks import Webhooks
 from sandbox.registry import load_apis
@@ -72,7 +74,8 @@ class Sandbox:
         self.snapshots.pop(session, None)
 
 
-def create_app(config: Mapping | None = None) -> Flask:
+def create_app(config: Mapping | None = None, *, progress: "Progress | None" = None) -> Flask:
+    """``progress`` hears of each API as its seeding starts and ends (``sandbox serve`` shows a counter)."""
     app = Flask("sandbox")
     app.config.update(DEFAULTS)
     app.config.update(from_environment(os.environ))
@@ -83,13 +86,16 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     specs = load_apis(app.config.get("APIS"))
     seed = int(app.config["SEED"])
+    orders = app.config["SEED_ORDERS"]
+    orders = None if orders is None else int(orders)
     journal, faults = Journal(int(app.config["JOURNAL_SIZE"])), Faults(seed)
     store = Store(
         schemas={spec.name: spec.tables for spec in specs},
-        seeders=_seeders(specs, seed, app.config.get("FIXTURES_DIR")),
+        seeders=_seeders(specs, seed, orders, app.config.get("FIXTURES_DIR"), progress),
         data_dir=app.config["DATA_DIR"],
         max_sessions=int(app.config["MAX_SESSIONS"]),
         on_evict=lambda session: box.forget_session(session),
+        on_rebuilt=gc.freeze if app.config["GC_FREEZE"] else None,
     )
     clock = Clock()
     box = Sandbox(app.config, store, clock, {spec.name: spec for spec in specs}, journal, faults,
@@ -120,21 +126,29 @@ def _enable_cors(app: Flask, specs: list[ApiSpec]) -> None:
          allow_headers=allowed, expose_headers=EXPOSED_HEADERS, max_age=600)
 
 
-def _seeders(specs: list[ApiSpec], seed: int, fixtures_dir: str | None) -> dict:
+def _seeders(specs: list[ApiSpec], seed: int, orders: int | None, fixtures_dir: str | None,
+             progress: "Progress | None") -> dict:
     """Each API's seeder: its seeded records, with the user's fixture layer on top when one is given.
     The layer is read and validated here, at start, so a bad file stops the server before it serves."""
+    seeders = {spec.name: _tracked(progress, spec.name, partial(_seed, spec, seed, orders)) for spec in specs}
     if not fixtures_dir:
-        return {spec.name: partial(_seed, spec, seed) for spec in specs}
-    layer = load_layer(Path(fixtures_dir), {spec.name: _seed(spec, seed) for spec in specs})
-    return {spec.name: partial(lambda spec: overlay(_seed(spec, seed), layer.get(spec.name, {})), spec)
-            for spec in specs}
+        return seeders
+    layer = load_layer(Path(fixtures_dir), {spec.name: _seed(spec, seed, orders) for spec in specs})
+    return {name: partial(lambda name: overlay(seeders[name](), layer.get(name, {})), name) for name in seeders}
 
 
 @lru_cache(maxsize=32)
-def _seed(spec: ApiSpec, seed: int):
+def _seed(spec: ApiSpec, seed: int, orders: int | None = None):
     """An API's seeded records. Memoised: seeding is deterministic and records are never edited in place,
-    so every app in one process (a test suite makes hundreds) can share them."""
-    return spec.seed(faker_for(spec.name, seed), load_fixtures(spec.name))
+    so every app in one process (a test suite makes hundreds) can share them. ``orders``: see SEED_ORDERS."""
+    sized = {} if orders is None else {"orders": orders}
+    return spec.seed(faker_for(spec.name, seed), load_fixtures(spec.name), **sized)
+
+
+def _tracked(progress: "Progress | None", name: str, seeder: Callable):
+    if progress is None:
+        return seeder
+    return lambda: progress.track(name, seeder)
 
 
 def _as_sandbox_error(exc: Exception, spec: ApiSpec | None) -> errors.SandboxError:

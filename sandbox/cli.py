@@ -20,21 +20,26 @@ def main():
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8080).")
 @click.option("--seed", type=int, default=None, help="Seed for the generated data (default 42).")
+@click.option("--seed-orders", type=click.IntRange(min=1), default=None,
+              help="Orders each API is seeded with, the docs' among them (default: each API's own few pages).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Persist state here (one TinyDB file per API); default: memory only.")
 @click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False), default=None,
               help="Layer your own fixture files (same layout as fixtures/) over the packaged ones.")
 @click.option("--threads", type=int, default=None, help="Worker threads (default 8).")
 @click.option("--quiet", is_flag=True, default=None, help="No access log.")
-def serve(host, port, seed, data_dir, fixtures_dir, threads, quiet):
+def serve(host, port, seed, seed_orders, data_dir, fixtures_dir, threads, quiet):
     """Serve every emulated API on one multi-threaded WSGI server (waitress)."""
     from sandbox.app import create_app
     from sandbox.core.fixtures import FixtureError
+    from sandbox.core.progress import Progress
+    from sandbox.registry import APIS
 
-    overrides = {"HOST": host, "PORT": port, "SEED": seed, "DATA_DIR": data_dir, "THREADS": threads,
-                 "QUIET": quiet, "FIXTURES_DIR": fixtures_dir}
+    overrides = {"HOST": host, "PORT": port, "SEED": seed, "SEED_ORDERS": seed_orders, "DATA_DIR": data_dir,
+                 "THREADS": threads, "QUIET": quiet, "FIXTURES_DIR": fixtures_dir}
     try:
-        app = create_app({k: v for k, v in overrides.items() if v is not None})
+        with Progress("seeding", len(APIS)) as progress:
+            app = create_app({k: v for k, v in overrides.items() if v is not None}, progress=progress)
     except FixtureError as exc:
         raise click.ClickException(f"bad fixture: {exc}") from None
     run(app)

@@ -7,6 +7,7 @@ from typing import Mapping
 
 DEFAULTS = {
     "SEED": 42,
+    "SEED_ORDERS": None,       # orders each API's seed generates in all; None: its own default (a few pages)
     "DATA_DIR": None,          # None: state lives in memory only
     "FIXTURES_DIR": None,      # a user's fixture files layered over the packaged ones
     "QUIET": False,            # no access log
@@ -24,6 +25,9 @@ DEFAULTS = {
     "WEBHOOK_ATTEMPTS": 5,     # deliveries of one event to one subscriber, then it is marked failed
     "WEBHOOK_BACKOFF_SECONDS": 0.5,   # wait before the 2nd attempt; doubled before each further one
     "SHOP_USERS": {},          # shop: Bearer token -> user id; any other token is user 1 (the docs' user)
+    # gc.freeze() once the seeded state is built and after every reset or restore: the cyclic collector then
+    # no longer walks tens of thousands of long-lived records in each full collection (make bench, README).
+    "GC_FREEZE": True,
 }
 
 
@@ -37,9 +41,10 @@ def _shop_users(value: str) -> dict[str, int]:
     return {token.strip(): int(user) for token, _, user in pairs}
 
 
-_TYPES = {"SEED": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "FIXTURES_DIR": str, "HOST": str, "JOURNAL_SIZE": int,
-          "MAX_SESSIONS": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str, "QUIET": _flag,
-          "FORMATIONS_RATE_LIMIT": _flag, "WEBHOOK_ATTEMPTS": int, "WEBHOOK_BACKOFF_SECONDS": float, "SHOP_USERS": _shop_users}
+_TYPES = {"SEED": int, "SEED_ORDERS": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "FIXTURES_DIR": str,
+          "HOST": str, "JOURNAL_SIZE": int, "MAX_SESSIONS": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str,
+          "QUIET": _flag, "FORMATIONS_RATE_LIMIT": _flag, "WEBHOOK_ATTEMPTS": int, "WEBHOOK_BACKOFF_SECONDS": float,
+          "SHOP_USERS": _shop_users, "GC_FREEZE": _flag}
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
@@ -56,4 +61,5 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
     return config
 
 
-TEST_CONFIG = {"TESTING": True, "QUIET": True}
+# Tests build hundreds of apps in one process: frozen objects are never collected, so they would pile up.
+TEST_CONFIG = {"TESTING": True, "QUIET": True, "GC_FREEZE": False}

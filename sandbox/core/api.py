@@ -18,6 +18,29 @@ Seeder = Callable[[Faker, Mapping[str, list[dict]]], Mapping[str, list[dict]]]
 Renderer = Callable[[SandboxError], tuple[object, int]]
 
 
+@dataclass(frozen=True)
+class Bench:
+    """What ``make bench`` sends to an API (bench/run.py): each target names one of the API's documented
+    examples (``fixtures/<api>/examples/<name>.json``, sent verbatim) or is ``"GET /path"`` below the base
+    path, with the headers of the API's examples; ``{table.field}`` in a path is filled from the table's
+    first seeded record. None: the API has no such endpoint.
+
+    ``create_setup`` is for creates that use up state (shop's cart): ``(fixtures, count) -> CreateSetup``."""
+    one: str | None = None
+    list: str | None = None
+    create: str | None = None
+    create_setup: Callable[[Mapping[str, list[dict]], int], "CreateSetup"] | None = None
+
+
+@dataclass(frozen=True)
+class CreateSetup:
+    """Lets ``count`` creates in a row succeed: environment for the server, records to add to the seeded
+    state (table -> records) before each run, and the headers of each create in turn."""
+    environment: Mapping[str, str]
+    records: Mapping[str, list[dict]]
+    headers: list[Mapping[str, str]]
+
+
 @dataclass(frozen=True, eq=False)   # hashed by identity: one spec per API
 class ApiSpec:
     """One emulated API.
@@ -41,6 +64,7 @@ class ApiSpec:
     events: tuple[str, ...] = ()                       # webhook event names the API emits
     title: str = ""
     docs: str = ""
+    bench: Bench = Bench()
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property

@@ -141,9 +141,9 @@ def test_an_atomic_write_that_fails_leaves_the_old_file(tmp_path, monkeypatch):
     storage = AtomicJSONStorage(path)
     storage.write({"orders": {"1": {"id": 1}}})
 
-    def broken_dump(*args, **kwargs):
+    def broken_dumps(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr(json, "dump", broken_dump)
+    monkeypatch.setattr(json, "dumps", broken_dumps)
     with pytest.raises(OSError):
         storage.write({"orders": {}})
     monkeypatch.undo()

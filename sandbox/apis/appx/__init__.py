@@ -1,6 +1,6 @@
 """appx: mysticky's trade-in orders, a Laravel API of JSON resources (docs: seeds/appx-orders.txt)."""
 
-from sandbox.core.api import ApiSpec
+from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
 
 from . import errors
@@ -19,4 +19,5 @@ API = ApiSpec(
     tables={"customers": (), "orders": ("customer_id",)},
     auth=Auth.of(Credential("Authorization", "Bearer")),
     title="appx (mysticky trade-in orders)",
+    bench=Bench(one="get-order", list="GET /customers/1/orders"),
 )

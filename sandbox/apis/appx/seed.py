@@ -35,7 +35,8 @@ EARLIER = (datetime(2025, 6, 1), datetime(2025, 12, 16, 23, 0))
 LATER = (datetime(2026, 2, 6), datetime(2026, 11, 1))
 
 
-def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
+def seed(fake: Faker, fixtures, *, orders: int = ORDERS) -> dict[str, list[dict]]:
+    """``orders``: how many orders in all (``sandbox serve --seed-orders``); the docs' two are among them."""
     documented = {o["id"]: o for o in fixtures["orders"]}
     known_customers = {c["id"] for c in fixtures["customers"]}
     reserved = {o["customer_id"] for o in documented.values()} - {BUSY_CUSTOMER}   # keep their lists as documented
@@ -43,9 +44,9 @@ def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
         _customer(fake, cid) for cid in range(1, CUSTOMERS + 1) if cid not in known_customers]
     open_customers = [c["id"] for c in customers if c["id"] not in reserved]
 
-    new_ids = [i for i in range(1, ORDERS + 1) if i not in documented]
-    busy_ids = set(fake.random.sample(new_ids, BUSY_CUSTOMER_ORDERS -
-                                      sum(o["customer_id"] == BUSY_CUSTOMER for o in documented.values())))
+    new_ids = [i for i in range(1, orders + 1) if i not in documented]
+    busy = BUSY_CUSTOMER_ORDERS - sum(o["customer_id"] == BUSY_CUSTOMER for o in documented.values())
+    busy_ids = set(fake.random.sample(new_ids, min(busy, len(new_ids))))
     earliest_documented = min(documented)
     earlier = [i for i in new_ids if i < earliest_documented]
     later = [i for i in new_ids if i > earliest_documented]

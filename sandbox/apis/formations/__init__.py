@@ -1,7 +1,7 @@
 """formations: eFiling by BD Group's "Orders - JSON API", a UK company-formation service
 (docs: seeds/formations-orders.txt; public facts: efiling-documentation.bdgroup.co.uk)."""
 
-from sandbox.core.api import ApiSpec
+from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
 
 from . import errors, states
@@ -21,4 +21,5 @@ API = ApiSpec(
     auth=Auth.of(Credential("Authorization", "Basic")),
     rules=states.RULES,
     title="formations (eFiling by BD Group company-formation orders)",
+    bench=Bench(one="get-orderlines", list="GET /orders"),   # no single-order endpoint: one order's lines
 )

@@ -33,12 +33,13 @@ NO_OFFICER = {"company_name": None, "first_name": None, "last_name": None}
 CENT = Decimal("0.01")
 
 
-def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
+def seed(fake: Faker, fixtures, *, orders: int = ORDERS) -> dict[str, list[dict]]:
+    """``orders``: how many orders in all (``sandbox serve --seed-orders``); the docs' order 123 is among them."""
     documented = {o["id"]: o for o in fixtures["orders"]}
     documented_lines = fixtures["orderlines"]
     first_documented = min(documented)
-    earlier = [i for i in range(1, ORDERS + 1) if i < first_documented and i not in documented]
-    later = [i for i in range(1, ORDERS + 1) if i > first_documented and i not in documented]
+    earlier = [i for i in range(1, orders + 1) if i < first_documented and i not in documented]
+    later = [i for i in range(1, orders + 1) if i > first_documented and i not in documented]
     moments = dict(zip(earlier, _sorted_moments(fake, len(earlier), *EARLIER)))
     moments.update(zip(later, _sorted_moments(fake, len(later), *LATER)))
 

@@ -6,7 +6,7 @@ mittwald's published spec (mittwald/api-client-js, packages/mittwald/spec/openap
 
 from pathlib import Path
 
-from sandbox.core.api import ApiSpec
+from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
 
 from . import errors, states
@@ -29,4 +29,5 @@ API = ApiSpec(
     auth=Auth.of([Credential("x-access-token"), Credential("Authorization", "Bearer")]),
     rules=states.RULES,
     title="mittwald (mStudio v2 customer orders)",
+    bench=Bench(one="GET /orders/{orders.id}", list="GET /customers/154219e9-bf4a-4f41-9c72-0449a98db62f/orders"),
 )

@@ -46,12 +46,16 @@ OPEN_STATUSES = ("NEW", "CONFIRMED")
 STATUS_WEIGHTS = {"REJECTED": 1, "ABORTED": 1, "EXECUTED": 8}
 
 
-def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
+def seed(fake: Faker, fixtures, *, orders: int | None = None) -> dict[str, list[dict]]:
+    """``orders``: how many orders in all (``sandbox serve --seed-orders``), spread over as many Faker
+    customers as it takes; default: the docs' customer's 15 and a few for each other customer."""
     german = Faker("de_DE")
     german.seed_instance(fake.random.getrandbits(64))
     customers = [_with_members(german, dict(c)) for c in fixtures["customers"]]
+    counts = None if orders is None else _other_counts(german, orders - DOCUMENTED_CUSTOMER_ORDERS)
+    others = OTHER_CUSTOMERS if counts is None else max(0, len(counts) - len(customers) + 1)
     numbers = {c["customerNumber"] for c in customers}
-    while len(customers) < len(fixtures["customers"]) + OTHER_CUSTOMERS:
+    while len(customers) < len(fixtures["customers"]) + others:
         number = str(german.random.randint(1_000_100, 1_099_999))
         if number not in numbers:
             numbers.add(number)
@@ -59,10 +63,14 @@ def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
                                                     "name": german.company()}))
 
     orders: list[dict] = []
-    order_numbers = iter(german.random.sample(range(5_000_000, 5_999_999), 200))
+    order_numbers = iter(german.random.sample(range(5_000_000, 5_999_999), 200 if counts is None else max(200, DOCUMENTED_CUSTOMER_ORDERS + sum(counts))))
+    other_counts = iter(counts or ())
     for customer in customers:
         documented = customer["id"] == DOCUMENTED_CUSTOMER
-        count = DOCUMENTED_CUSTOMER_ORDERS if documented else german.random.randint(*ORDERS_PER_OTHER_CUSTOMER)
+        if documented:
+            count = DOCUMENTED_CUSTOMER_ORDERS
+        else:
+            count = german.random.randint(*ORDERS_PER_OTHER_CUSTOMER) if counts is None else next(other_counts, 0)
         moments = sorted(german.date_time_between(*ORDER_DATES) for _ in range(count))
         # The docs' customer shows every status and both types at least once: the two newest orders are
         # still open (NEW, CONFIRMED), the settled statuses fall somewhere before them.
@@ -76,6 +84,14 @@ def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
             contract_change = index in changes or (not documented and german.random.random() < 0.25)
             orders.append(_order(german, customer, str(next(order_numbers)), moment, status, contract_change))
     return {"customers": customers, "orders": orders}
+
+
+def _other_counts(fake: Faker, total: int) -> list[int]:
+    """Orders per other customer, ORDERS_PER_OTHER_CUSTOMER each, summing to exactly ``total``."""
+    counts: list[int] = []
+    while sum(counts) < total:
+        counts.append(min(fake.random.randint(*ORDERS_PER_OTHER_CUSTOMER), total - sum(counts)))
+    return counts
 
 
 def _with_members(fake: Faker, customer: dict) -> dict:

@@ -1,13 +1,13 @@
 """shop: a Laravel shop's orders API (docs: seeds/shop-orders.txt): list, read, create from the cart,
 update and cancel while pending."""
 
-from sandbox.core.api import ApiSpec
+from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
 
 from . import errors, states
 from .backend import ShopBackend
 from .routes import bp
-from .seed import seed
+from .seed import carts_for_bench, seed
 
 API = ApiSpec(
     name="shop",
@@ -23,4 +23,5 @@ API = ApiSpec(
     machines={"customer actions by order status": states.CUSTOMER_ACTIONS},
     auth=Auth.of(Credential("Authorization", "Bearer"), Credential("X-API-Key")),
     title="shop (a Laravel shop's orders)",
+    bench=Bench(one="get-order", list="list-orders", create="create-order", create_setup=carts_for_bench),
 )

@@ -17,10 +17,11 @@ from decimal import Decimal
 
 from faker import Faker
 
+from sandbox.core.api import CreateSetup
 from sandbox.core.laravel import php_number, timestamp
 
 from .backend import money, php_string
-from .states import ORDER_NUMBER_ALPHABET, STATUSES
+from .states import DEFAULT_USER_ID, ORDER_NUMBER_ALPHABET, STATUSES
 
 ORDERS = 60
 USERS = range(2, 13)
@@ -36,7 +37,8 @@ SIZES = ("S", "M", "L", "XL")
 COLORS = ("red", "blue", "black", "white", "green")
 
 
-def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
+def seed(fake: Faker, fixtures, *, orders: int = ORDERS) -> dict[str, list[dict]]:
+    """``orders``: how many orders in all (``sandbox serve --seed-orders``); the docs' are among them."""
     products = list(fixtures["products"]) + [
         _product(fake, pid) for pid in range(len(fixtures["products"]) + 1, CATALOGUE_SIZE + 1)]
     variations = list(fixtures["variations"])
@@ -47,8 +49,8 @@ def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
 
     people = {uid: _person(fake, uid) for uid in USERS}
     documented = {o["id"]: o for o in fixtures["orders"]}
-    earlier = [i for i in range(1, ORDERS + 1) if i < min(documented)]
-    later = [i for i in range(1, ORDERS + 1) if i > max(documented)]
+    earlier = [i for i in range(1, orders + 1) if i < min(documented)]
+    later = [i for i in range(1, orders + 1) if i > max(documented)]
     next_item = {"earlier": FIRST_EARLIER_ITEM,
                  "later": max(item["id"] for o in documented.values() for item in o["items"]) + 1}
     orders = dict(documented)
@@ -150,3 +152,17 @@ def _cart(fake: Faker, user_id: int, catalogue: list[dict]) -> dict:
         product, quantity, options = _line(fake, catalogue)
         lines.append({"product_sku": product["sku"], "quantity": quantity, "options": options})
     return {"id": f"user_{user_id}", "user_id": user_id, "items": lines}
+
+
+BENCH_FIRST_USER = 100_001
+
+
+def carts_for_bench(fixtures, count: int) -> CreateSetup:
+    """``make bench``: a create empties the user's cart, so ``count`` creates in a row need ``count`` users
+    (tokens ``bench-<n>`` through ``SANDBOX_SHOP_USERS``), each with a cart like the docs' user's."""
+    template = next(cart for cart in fixtures["carts"] if cart["user_id"] == DEFAULT_USER_ID)
+    users = [(f"bench-{n}", BENCH_FIRST_USER + n) for n in range(count)]
+    return CreateSetup(
+        environment={"SANDBOX_SHOP_USERS": ",".join(f"{token}:{uid}" for token, uid in users)},
+        records={"carts": [{**template, "id": f"user_{uid}", "user_id": uid} for _, uid in users]},
+        headers=[{"Authorization": f"Bearer {token}"} for token, _ in users])

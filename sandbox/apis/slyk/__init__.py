@@ -1,6 +1,6 @@
 """slyk: Slyk's store orders (docs: seeds/slyk-orders.txt; client: the official Node SDK slykio/slyk-sdk-node)."""
 
-from sandbox.core.api import ApiSpec
+from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
 
 from . import errors, states
@@ -22,4 +22,5 @@ API = ApiSpec(
     machines={"orderStatus": states.ORDER_FLOW, "paymentStatus": states.PAYMENT_FLOW},
     events=states.EVENTS,
     title="Slyk (store orders)",
+    bench=Bench(one="get-order", list="GET /orders", create="create-order"),
 )

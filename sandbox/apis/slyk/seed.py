@@ -34,7 +34,9 @@ OUTCOMES = {
 }
 
 
-def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
+def seed(fake: Faker, fixtures, *, orders: int | None = None) -> dict[str, list[dict]]:
+    """``orders``: how many orders in all (``sandbox serve --seed-orders``); default: the docs' plus ORDERS."""
+    generated = ORDERS if orders is None else max(0, orders - len(fixtures["orders"]))
     categories = list(fixtures["categories"]) + [_category(fake, title) for title in CATEGORIES]
     products = list(fixtures["products"]) + [
         _product(fake, name, fake.random.choice(categories)["id"]) for name in PRODUCT_NAMES[:PRODUCTS]]
@@ -42,7 +44,7 @@ def seed(fake: Faker, fixtures) -> dict[str, list[dict]]:
     documented_lines = [line if "id" in line else {"id": fake.uuid4(), **line} for line in fixtures["lines"]]
     orders, lines = [], []
     moments = sorted(fake.date_time_between(start_date=FIRST, end_date=LAST, tzinfo=timezone.utc)
-                     for _ in range(ORDERS))
+                     for _ in range(generated))
     for created in reversed(moments):     # newest first, as the documented orders before them
         order, order_lines = _order(fake, created, users, products)
         orders.append(order)
