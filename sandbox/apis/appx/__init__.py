@@ -2,6 +2,7 @@
 
 from sandbox.core.api import ApiSpec
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.laravel import LaravelErrorOut
 
 from . import errors
 from .backend import AppxBackend
@@ -19,4 +20,5 @@ API = ApiSpec(
     tables={"customers": (), "orders": ("customer_id",)},
     auth=Auth.of(Credential("Authorization", "Bearer")),
     title="appx (mysticky trade-in orders)",
+    error_schema=LaravelErrorOut,
 )

@@ -7,6 +7,7 @@ from sandbox.core.auth import Auth, Credential
 from . import errors
 from .backend import FormationsBackend
 from .routes import bp
+from .schemas import FormationsErrorOut
 from .seed import seed
 
 API = ApiSpec(
@@ -20,4 +21,5 @@ API = ApiSpec(
     tables={"orders": ("status",), "orderlines": ("order_id",)},
     auth=Auth.of(Credential("Authorization", "Basic")),
     title="formations (eFiling by BD Group company-formation orders)",
+    error_schema=FormationsErrorOut,
 )

@@ -28,4 +28,5 @@ API = ApiSpec(
     # x-access-token is what the official clients send; Bearer is what the docs' curl sends.
     auth=Auth.of([Credential("x-access-token"), Credential("Authorization", "Bearer")]),
     title="mittwald (mStudio v2 customer orders)",
+    error_schema=errors.MittwaldErrorOut,
 )

@@ -3,6 +3,7 @@ update and cancel while pending."""
 
 from sandbox.core.api import ApiSpec
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.laravel import LaravelErrorOut
 
 from . import errors
 from .backend import ShopBackend
@@ -21,4 +22,5 @@ API = ApiSpec(
             "sequences": ()},
     auth=Auth.of(Credential("Authorization", "Bearer"), Credential("X-API-Key")),
     title="shop (a Laravel shop's orders)",
+    error_schema=LaravelErrorOut,
 )

@@ -6,6 +6,7 @@ from sandbox.core.auth import Auth, Credential
 from . import errors
 from .backend import SlykBackend
 from .routes import bp
+from .schemas import SlykErrorOut
 from .seed import seed
 
 API = ApiSpec(
@@ -19,4 +20,5 @@ API = ApiSpec(
     tables={"categories": (), "products": (), "users": (), "orders": ("userId",), "lines": ("orderId",)},
     auth=Auth.of(Credential("apikey")),
     title="Slyk (store orders)",
+    error_schema=SlykErrorOut,
 )
