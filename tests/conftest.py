@@ -69,3 +69,23 @@ def sample_get_paths(app, spec) -> list[str]:
         if rule.endpoint.startswith(spec.name + ".") and "GET" in rule.methods:
             paths.append(re.sub(r"<[^>]+>", "1", rule.rule))
     return sorted(paths)
+
+
+def seeded_values(app, spec) -> dict[str, list[str]]:
+    """Path parameter values that name seeded records: those the docs' examples use, then each table's
+    first record (``order_id`` -> orders' id, ``order_number`` -> a record's order_number)."""
+    values: dict[str, list[str]] = {}
+    adapter = app.url_map.bind("localhost")
+    for example in load_examples(spec.name):
+        _, args = adapter.match(spec.url_prefix + example["request"]["path"].split("?")[0],
+                                method=example["request"]["method"])
+        for name, value in args.items():
+            values.setdefault(name, []).append(value)
+    state = app.extensions["sandbox"].store.state(spec.name).export()
+    for table, records in state.items():
+        for record in records[:1]:
+            values.setdefault(f"{table.rstrip('s')}_id", []).append(str(record["id"]))
+            for key, value in record.items():
+                if isinstance(value, (str, int)) and not isinstance(value, bool):
+                    values.setdefault(key, []).append(str(value))
+    return values

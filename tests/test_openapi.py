@@ -17,7 +17,7 @@ from referencing.jsonschema import DRAFT202012
 
 from sandbox.apis.mittwald import OPENAPI_PATH
 from sandbox.core.examples import load_examples, replay
-from tests.conftest import api_specs, auth_headers
+from tests.conftest import api_specs, auth_headers, seeded_values
 
 SPECS = api_specs()
 ids = [spec.name for spec in SPECS]
@@ -130,29 +130,9 @@ def test_every_documented_example_answers_as_its_document_says(app, client, box,
     document.assert_valid(op, response.status_code, body_of(response))
 
 
-def _seeded_values(app, spec) -> dict[str, list[str]]:
-    """Path parameter values that name seeded records: those the docs' examples use, then each table's
-    first record (``order_id`` -> orders' id, ``order_number`` -> a record's order_number)."""
-    values: dict[str, list[str]] = {}
-    adapter = app.url_map.bind("localhost")
-    for example in load_examples(spec.name):
-        _, args = adapter.match(spec.url_prefix + example["request"]["path"].split("?")[0],
-                                method=example["request"]["method"])
-        for name, value in args.items():
-            values.setdefault(name, []).append(value)
-    state = app.extensions["sandbox"].store.state(spec.name).export()
-    for table, records in state.items():
-        for record in records[:1]:
-            values.setdefault(f"{table.rstrip('s')}_id", []).append(str(record["id"]))
-            for key, value in record.items():
-                if isinstance(value, (str, int)) and not isinstance(value, bool):
-                    values.setdefault(key, []).append(str(value))
-    return values
-
-
 def seeded_reads(app, client, spec):
     """(operationId, response) for every GET route of the API, its path parameters naming seeded records."""
-    values = _seeded_values(app, spec)
+    values = seeded_values(app, spec)
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.endpoint.startswith(spec.name + ".") or "GET" not in rule.methods:
             continue

@@ -18,6 +18,7 @@ Conventions the generator adds, so that a response validates only if it has the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from itertools import product
@@ -71,7 +72,9 @@ def documented(summary: str | None = None, *, response=None, status: int = 200, 
     those every route can give (401 with auth, 404 with path parameters, 413 with a body)."""
     def decorate(view):
         lines = (view.__doc__ or "").strip().splitlines()
-        view.openapi = Operation(summary or (lines[0] if lines else view.__name__),
+        # "GET /orders/{id}: the complete order." -> "The complete order."; the path is in the document.
+        first = re.sub(r"^[A-Z]+ \S+( \([^)]*\))?: ", "", summary or (lines[0] if lines else view.__name__))
+        view.openapi = Operation(first[:1].upper() + first[1:],
                                  " ".join(line.strip() for line in lines[1:]).strip(), response, status,
                                  query, body, body_required, dict(headers or {}), tuple(errors))
         return view
@@ -130,7 +133,6 @@ def _converter_extensions(plugin) -> None:
 
 def _openapi_path(rule: str) -> tuple[str, list[str]]:
     """``/orders/<order_id>`` -> (``/orders/{order_id}``, [``order_id``]); converters are dropped."""
-    import re
     names = []
 
     def placeholder(match):

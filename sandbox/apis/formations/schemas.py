@@ -124,7 +124,7 @@ class ProductOut(Schema):
 
 
 class PackageOut(Schema):
-    name = fields.String()
+    name = fields.String(allow_none=True)   # null on a line sold outside a package
 
 
 class IncorporationOut(Schema):
