@@ -71,9 +71,9 @@ def sample_get_paths(app, spec) -> list[str]:
     return sorted(paths)
 
 
-def seeded_values(app, spec) -> dict[str, list[str]]:
+def seeded_values(app, spec, per_table: int = 1) -> dict[str, list[str]]:
     """Path parameter values that name seeded records: those the docs' examples use, then each table's
-    first record (``order_id`` -> orders' id, ``order_number`` -> a record's order_number)."""
+    first records (``order_id`` -> orders' id, ``order_number`` -> a record's order_number)."""
     values: dict[str, list[str]] = {}
     adapter = app.url_map.bind("localhost")
     for example in load_examples(spec.name):
@@ -83,7 +83,7 @@ def seeded_values(app, spec) -> dict[str, list[str]]:
             values.setdefault(name, []).append(value)
     state = app.extensions["sandbox"].store.state(spec.name).export()
     for table, records in state.items():
-        for record in records[:1]:
+        for record in records[:per_table]:
             values.setdefault(f"{table.rstrip('s')}_id", []).append(str(record["id"]))
             for key, value in record.items():
                 if isinstance(value, (str, int)) and not isinstance(value, bool):

@@ -6,7 +6,7 @@ auth headers the API demands, and checks each answer: never a 5xx, the status do
 operation, a JSON body where one is documented, and that body (the API's success shape or its own error
 shape) valid against the document. Path parameters are random half of the time and name seeded records
 the other half, so that writes reach real orders. Bounded by ``SANDBOX_FUZZ_EXAMPLES`` per operation and mode
-(default 12), derandomised so a run repeats, and without Hypothesis' example database."""
+(default 40), derandomised so a run repeats, and without Hypothesis' example database."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from tests.conftest import api_specs, auth_headers, seeded_values
 
 SPECS = api_specs()
 SEEDED_PER_PARAMETER = 3   # seeded values tried per path parameter, so writes reach real records
-EXAMPLES = int(os.environ.get("SANDBOX_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("SANDBOX_FUZZ_EXAMPLES", "40"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                          suppress_health_check=list(HealthCheck), print_blob=False)

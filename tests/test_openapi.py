@@ -160,6 +160,22 @@ def test_every_get_route_with_seeded_ids_answers_as_documented(app, client, spec
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=ids)
+def test_reads_of_many_seeded_records_answer_as_documented(app, client, spec):
+    """Regression: Faker-seeded records hold values the docs' records do not (formations lines with a null
+    package name or officer names, found by the fuzzer), so the reads of many records are checked."""
+    document = document_of(client, spec.mount + "/openapi.json")
+    values = seeded_values(app, spec, per_table=40)
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith(spec.name + ".") or "GET" not in rule.methods or len(rule.arguments) != 1:
+            continue
+        (name,) = rule.arguments
+        for value in dict.fromkeys(values.get(name, ())):
+            response = client.get(re.sub(rf"<(?:[^:>]+:)?{name}>", value, rule.rule), headers=auth_headers(spec))
+            if response.status_code == 200:
+                document.assert_valid(rule.endpoint.split(".")[-1], 200, body_of(response))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=ids)
 def test_errors_answer_in_the_documented_error_shape(app, client, spec):
     document = document_of(client, spec.mount + "/openapi.json")
     for rule in app.url_map.iter_rules():
