@@ -247,20 +247,21 @@ def api_document(app, spec, base_url: str) -> dict:
 # -- serving ---------------------------------------------------------------------------------------------
 def init_app(app, control_document: Callable[[Any, str], dict]) -> None:
     """``GET <mount>/openapi.json`` for every API (no auth: a client reads it before it has a token) and
-    ``GET /__sandbox/openapi.json`` for the control plane. Each document is built once per app and base URL."""
+    ``GET /__sandbox/openapi.json`` for the control plane. Each document is built once per app, with
+    server paths only; the host the client used is put in front of them on every request."""
     from flask import Blueprint, request
 
     box = app.extensions["sandbox"]
-    cache: dict[tuple[str, str], dict] = {}
+    cache: dict[str, dict] = {}
     bp = Blueprint("openapi", __name__)
 
     def serve(name: str, make: Callable[[Any, str], dict]):
         def view():
-            base_url = request.host_url.rstrip("/")
-            key = (name, base_url)
-            if key not in cache:
-                cache[key] = make(app, base_url)
-            return cache[key]
+            if name not in cache:
+                cache[name] = make(app, "")
+            document = cache[name]
+            host = request.host_url.rstrip("/")
+            return {**document, "servers": [{**server, "url": host + server["url"]} for server in document["servers"]]}
         view.__name__ = name
         return view
 
