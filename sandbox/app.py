@@ -20,7 +20,7 @@ from werkzeug import exceptions as http
 
 from sandbox import control, ui
 from sandbox.config import DEFAULTS, from_environment
-from sandbox.core import errors
+from sandbox.core import errors, openapi
 from sandbox.core.api import ApiSpec, session_name
 from sandbox.core.faults import FaultRule, Faults
 from sandbox.core.journal import SECRET_HEADERS, Journal, mask
@@ -106,6 +106,7 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
         app.register_blueprint(spec.blueprint, url_prefix=spec.url_prefix)
     control.init_app(app)
     ui.init_app(app)
+    openapi.init_app(app, control.openapi_document)
     _enable_cors(app, specs)
     app.register_error_handler(Exception, _render_error)
     app.before_request(_begin_request)

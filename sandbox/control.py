@@ -16,9 +16,11 @@ from ipaddress import ip_address
 from flask import Blueprint, current_app, request
 
 from sandbox import __version__
+from sandbox import control_schemas as S
 from sandbox.core import errors
 from sandbox.core.api import session_name
 from sandbox.core.faults import parse_rule
+from sandbox.core.openapi import build, documented
 from sandbox.core.rules import catalogue, machines
 from sandbox.core.validation import parse_json_body
 
@@ -61,6 +63,7 @@ def _guard():
 
 
 @bp.get("/health")
+@documented(response=S.HealthOut)
 def health():
     """GET /__sandbox/health: 200 once the app exists, which is after seeding."""
     box = _box()
@@ -69,6 +72,7 @@ def health():
 
 
 @bp.post("/reset")
+@documented(response=S.ResetOut, query=S.ApiQueryIn, errors=(404,))
 def reset():
     """POST /__sandbox/reset[?api=NAME]: back to exactly the seeded state."""
     names = _api_names()
@@ -79,6 +83,7 @@ def reset():
 
 
 @bp.get("/rules")
+@documented(response=S.RulesOut, query=S.ApiQueryIn, errors=(404,))
 def list_rules():
     """GET /__sandbox/rules[?api=NAME]: every rule the APIs enforce, with its source and state tables."""
     specs = [_box().apis[name] for name in _api_names()]
@@ -88,6 +93,7 @@ def list_rules():
 
 # -- state export / import ------------------------------------------------------------------------
 @bp.get("/state")
+@documented(response=S.StateOut, query=S.ApiQueryIn, errors=(404,))
 def export_state():
     """GET /__sandbox/state[?api=NAME]: the whole state as JSON, importable with PUT."""
     store = _box().store
@@ -96,6 +102,7 @@ def export_state():
 
 
 @bp.put("/state")
+@documented(response=S.ReplacedOut, body=S.StateDocument, errors=(400,))
 def import_state():
     """PUT /__sandbox/state: replace the state of every API in the document; all or nothing."""
     document = _body()
@@ -140,12 +147,14 @@ def _snapshots() -> dict:
 
 
 @bp.get("/snapshots")
+@documented("GET /__sandbox/snapshots: the named snapshots of this session.", response=S.SnapshotsOut)
 def list_snapshots():
     return {"snapshots": [{"name": name, "apis": list(saved["states"]), "created_at": saved["created_at"]}
                           for name, saved in _snapshots().items()]}
 
 
 @bp.post("/snapshots/<name>")
+@documented(response=S.SavedSnapshotOut, status=201, query=S.ApiQueryIn)
 def save_snapshot(name):
     """POST /__sandbox/snapshots/{name}[?api=NAME]: keep the current state under a name (in memory)."""
     names = _api_names()
@@ -155,6 +164,7 @@ def save_snapshot(name):
 
 
 @bp.post("/snapshots/<name>/restore")
+@documented("POST /__sandbox/snapshots/{name}/restore: back to a named snapshot.", response=S.RestoredSnapshotOut)
 def restore_snapshot(name):
     saved = _snapshots().get(name)
     if saved is None:
@@ -164,6 +174,7 @@ def restore_snapshot(name):
 
 
 @bp.delete("/snapshots/<name>")
+@documented("DELETE /__sandbox/snapshots/{name}: forget a named snapshot.", response=None, status=204)
 def delete_snapshot(name):
     if _snapshots().pop(name, None) is None:
         raise errors.NotFound(f"No snapshot named {name!r} in session {session_name()!r}.")
@@ -172,6 +183,7 @@ def delete_snapshot(name):
 
 # -- request journal ------------------------------------------------------------------------------
 @bp.get("/requests")
+@documented(response=S.RequestsOut, query=S.RequestsQueryIn, errors=(400,))
 def list_requests():
     """GET /__sandbox/requests?api=&method=&path=<glob>&status=&since=<seq|ISO time>&limit=: oldest first."""
     args = request.args
@@ -194,12 +206,14 @@ def list_requests():
 
 
 @bp.delete("/requests")
+@documented("DELETE /__sandbox/requests: clear the journal.", response=S.DeletedOut)
 def clear_requests():
     return {"deleted": _box().journal.clear(session_name())}
 
 
 # -- faults ---------------------------------------------------------------------------------------
 @bp.post("/faults")
+@documented(response=S.FaultOut, status=201, body=S.FaultIn, errors=(400,))
 def add_fault():
     """POST /__sandbox/faults {api, method, path, status, body, message, delay_ms, drop, times, probability}."""
     rule = _box().faults.add(session_name(), parse_rule(_body(), list(_box().apis)))
@@ -207,11 +221,13 @@ def add_fault():
 
 
 @bp.get("/faults")
+@documented("GET /__sandbox/faults: the fault rules with how often each fired.", response=S.FaultsOut)
 def list_faults():
     return {"faults": [rule.as_json() for rule in _box().faults.rules(session_name())]}
 
 
 @bp.delete("/faults")
+@documented("DELETE /__sandbox/faults: remove every fault rule.", response=None, status=204)
 def clear_faults():
     _box().faults.clear(session_name())
     return "", 204
@@ -219,6 +235,7 @@ def clear_faults():
 
 # -- webhooks -------------------------------------------------------------------------------------
 @bp.post("/webhooks")
+@documented(response=S.WebhookOut, status=201, body=S.WebhookIn, errors=(400,))
 def subscribe_webhook():
     """POST /__sandbox/webhooks {"api": "slyk", "url": "http://127.0.0.1:9000/hook", "events": [...]}."""
     body = _body()
@@ -249,17 +266,20 @@ def subscribe_webhook():
 
 
 @bp.get("/webhooks")
+@documented("GET /__sandbox/webhooks: the subscriptions of this session.", response=S.WebhooksOut)
 def list_webhooks():
     return {"webhooks": [s.as_json() for s in _box().webhooks.subscriptions(session_name())]}
 
 
 @bp.delete("/webhooks")
+@documented("DELETE /__sandbox/webhooks: remove every subscription of this session.", response=None, status=204)
 def clear_webhooks():
     _box().webhooks.unsubscribe(session_name())
     return "", 204
 
 
 @bp.delete("/webhooks/<int:subscription_id>")
+@documented("DELETE /__sandbox/webhooks/{id}: remove one subscription.", response=None, status=204)
 def unsubscribe_webhook(subscription_id):
     if not _box().webhooks.unsubscribe(session_name(), subscription_id):
         raise errors.NotFound(f"No webhook subscription {subscription_id} in session {session_name()!r}.")
@@ -267,6 +287,7 @@ def unsubscribe_webhook(subscription_id):
 
 
 @bp.get("/webhooks/outbox")
+@documented(response=S.OutboxOut, query=S.OutboxQueryIn)
 def webhook_outbox():
     """GET /__sandbox/webhooks/outbox[?api=&event=]: every event emitted, with its delivery attempts."""
     events = _box().webhooks.outbox(session_name(), api=request.args.get("api"), event=request.args.get("event"))
@@ -274,6 +295,7 @@ def webhook_outbox():
 
 
 @bp.post("/webhooks/flush")
+@documented(response=S.OutboxOut)
 def flush_webhooks():
     """POST /__sandbox/webhooks/flush: attempt every pending delivery now, then answer with the outbox."""
     events = _box().webhooks.flush(session_name())
@@ -290,11 +312,13 @@ def _clock_state():
 
 
 @bp.get("/clock")
+@documented("GET /__sandbox/clock: the time every timestamp comes from.", response=S.ClockOut)
 def get_clock():
     return _clock_state()
 
 
 @bp.put("/clock")
+@documented(response=S.ClockOut, body=S.ClockIn, errors=(400,))
 def set_clock():
     """PUT /__sandbox/clock {"now": "2025-03-31T09:00:00Z"} freezes; {"advance_seconds": N} moves it."""
     body = _body()
@@ -319,6 +343,7 @@ def set_clock():
 
 
 @bp.delete("/clock")
+@documented("DELETE /__sandbox/clock: back to the real time.", response=S.ClockOut)
 def real_clock():
     _box().clock.unfreeze()
     return _clock_state()
@@ -326,11 +351,13 @@ def real_clock():
 
 # -- sessions -------------------------------------------------------------------------------------
 @bp.get("/sessions")
+@documented("GET /__sandbox/sessions: the live sessions.", response=S.SessionsOut)
 def list_sessions():
     return {"sessions": _box().store.sessions()}
 
 
 @bp.delete("/sessions/<name>")
+@documented("DELETE /__sandbox/sessions/{name}: drop a named session.", response=None, status=204)
 def drop_session(name):
     if not _box().store.drop_session(name):
         raise errors.NotFound(f"No session named {name!r} (the default session can only be reset).")
@@ -344,6 +371,13 @@ def render_error(err: errors.SandboxError) -> tuple[dict, int]:
         body["details"] = err.details
     status = 400 if isinstance(err, errors.Invalid) else err.status
     return body, status
+
+
+def openapi_document(app, base_url: str) -> dict:
+    """The control plane's OpenAPI document (served at /__sandbox/openapi.json)."""
+    return build(app, blueprint=bp.name, prefix=bp.url_prefix, title="order-sandbox control plane",
+                 version=__version__, description="Reset, inspect and steer the sandbox; JSON in, JSON out.",
+                 servers=[{"url": base_url + bp.url_prefix}], error_schema=S.ControlErrorOut)
 
 
 def init_app(app) -> None:

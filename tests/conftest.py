@@ -88,3 +88,21 @@ def pytest_sessionfinish(session, exitstatus):
         session.config.get_terminal_writer().line(
             f"\nRules listed at /__sandbox/rules that no test saw refuse a request: {', '.join(missing)}", red=True)
         session.exitstatus = 1
+def seeded_values(app, spec, per_table: int = 1) -> dict[str, list[str]]:
+    """Path parameter values that name seeded records: those the docs' examples use, then each table's
+    first records (``order_id`` -> orders' id, ``order_number`` -> a record's order_number)."""
+    values: dict[str, list[str]] = {}
+    adapter = app.url_map.bind("localhost")
+    for example in load_examples(spec.name):
+        _, args = adapter.match(spec.url_prefix + example["request"]["path"].split("?")[0],
+                                method=example["request"]["method"])
+        for name, value in args.items():
+            values.setdefault(name, []).append(value)
+    state = app.extensions["sandbox"].store.state(spec.name).export()
+    for table, records in state.items():
+        for record in records[:per_table]:
+            values.setdefault(f"{table.rstrip('s')}_id", []).append(str(record["id"]))
+            for key, value in record.items():
+                if isinstance(value, (str, int)) and not isinstance(value, bool):
+                    values.setdefault(key, []).append(str(value))
+    return values

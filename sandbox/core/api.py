@@ -48,7 +48,8 @@ class ApiSpec:
     ``mount`` is where the sandbox puts it (``/shop``); ``base_path`` is the real API's own prefix below
     that (``/api/v1/shop``), so the blueprint serves ``mount + base_path``. Every path under ``mount`` is
     this API's, routing errors included. ``tables`` maps each table to its indexed fields; ``seed`` gets
-    the API's Faker and fixtures and returns table -> records; ``render_error`` gives the vendor's shape.
+    the API's Faker and fixtures and returns table -> records; ``render_error`` gives the vendor's shape
+    (``error_schema`` describes it).
     """
     name: str
     mount: str
@@ -65,6 +66,7 @@ class ApiSpec:
     title: str = ""
     docs: str = ""
     bench: Bench = Bench()
+    error_schema: object = None   # the marshmallow schema of ``render_error``'s bodies, for the OpenAPI document
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property

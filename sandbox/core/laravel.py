@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from marshmallow import Schema, fields
+
 from sandbox.core import errors
+from sandbox.core.openapi import envelope
 from sandbox.core.pagination import Page
 
 PREVIOUS_LABEL = "« Previous"   # stock Laravel writes "&laquo; Previous"; the seed shows this, we follow the seed
@@ -116,3 +119,48 @@ def php_number(value) -> int | float:
     print back as the same digits."""
     amount = Decimal(str(value))
     return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+# -- the shapes above, for the OpenAPI documents ------------------------------------------------------------
+class LaravelErrorOut(Schema):
+    """``render_error``'s body: a message, and per-field messages on a 422."""
+    message = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+    class Meta:
+        optional = ("errors",)
+
+
+class PageLinkOut(Schema):
+    url = fields.String(allow_none=True)
+    label = fields.String()
+    active = fields.Boolean()
+
+
+class PageLinksOut(Schema):
+    first = fields.String()
+    last = fields.String()
+    prev = fields.String(allow_none=True)
+    next = fields.String(allow_none=True)
+
+
+class PageMetaOut(Schema):
+    current_page = fields.Integer()
+    from_ = fields.Integer(data_key="from", allow_none=True)
+    last_page = fields.Integer()
+    links = fields.List(fields.Nested(PageLinkOut))
+    path = fields.String()
+    per_page = fields.Integer()
+    to = fields.Integer(allow_none=True)
+    total = fields.Integer()
+
+
+def paginated_out(name: str, item: Schema) -> Schema:
+    """The document schema of ``paginated``'s body around ``item``."""
+    return envelope(name, data=fields.List(fields.Nested(item)), links=fields.Nested(PageLinksOut),
+                    meta=fields.Nested(PageMetaOut))
+
+
+class PageQueryIn(Schema):
+    """``?page=N``: any value is read (``current_page``), a bad one as page 1."""
+    page = fields.String(metadata={"description": "The page, 1 when missing or not a whole number of 1 or more."})

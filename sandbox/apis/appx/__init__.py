@@ -2,6 +2,7 @@
 
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.laravel import LaravelErrorOut
 
 from . import errors
 from .backend import AppxBackend
@@ -20,4 +21,5 @@ API = ApiSpec(
     auth=Auth.of(Credential("Authorization", "Bearer")),
     title="appx (mysticky trade-in orders)",
     bench=Bench(one="get-order", list="GET /customers/1/orders"),
+    error_schema=LaravelErrorOut,
 )

@@ -6,9 +6,10 @@ from flask import request
 
 from sandbox.core import laravel
 from sandbox.core.api import api_blueprint, current_api, current_backend, external_url
+from sandbox.core.openapi import documented
 
 from .backend import AppxBackend
-from .schemas import order_out, order_summary_out
+from .schemas import order_out, order_page_out, order_response_out, order_summary_out
 
 bp = api_blueprint("appx")
 
@@ -18,6 +19,7 @@ def backend() -> AppxBackend:
 
 
 @bp.get("/customers/<customer_id>/orders")
+@documented(response=order_page_out, query=laravel.PageQueryIn)
 def customer_orders(customer_id):
     """GET /customers/{id}/orders: the customer's order summaries, paginated 15 per page."""
     page = backend().customer_orders(customer_id, laravel.current_page(request.args.get("page")))
@@ -26,6 +28,7 @@ def customer_orders(customer_id):
 
 
 @bp.get("/orders/<order_id>")
+@documented(response=order_response_out)
 def get_order(order_id):
     """GET /orders/{id}: the complete order with its devices."""
     return {"data": order_out.dump(backend().order(order_id))}

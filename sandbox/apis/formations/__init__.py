@@ -7,6 +7,7 @@ from sandbox.core.auth import Auth, Credential
 from . import errors, states
 from .backend import FormationsBackend
 from .routes import bp
+from .schemas import FormationsErrorOut
 from .seed import seed
 
 API = ApiSpec(
@@ -22,4 +23,5 @@ API = ApiSpec(
     rules=states.RULES,
     title="formations (eFiling by BD Group company-formation orders)",
     bench=Bench(one="get-orderlines", list="GET /orders"),   # no single-order endpoint: one order's lines
+    error_schema=FormationsErrorOut,
 )

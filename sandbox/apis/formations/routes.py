@@ -6,11 +6,13 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from sandbox.core.api import api_blueprint, current_backend, sandbox
+from sandbox.core.openapi import documented
 from sandbox.core.validation import load
 
 from .backend import FormationsBackend
 from .ratelimit import limiter_for
-from .schemas import order_line_out, order_out, order_query, orders_query_in
+from .schemas import (OrderLineOut, OrderOut, order_line_out, order_out, order_query, orders_query_in,
+                      query_as_sent)
 
 bp = api_blueprint("formations")
 
@@ -27,6 +29,7 @@ def _rate_limit():
 
 
 @bp.get("/orders")
+@documented(response=OrderOut(many=True), query=query_as_sent(orders_query_in), errors=(400, 429))
 def list_orders():
     """GET /orders?filter[statuses]=700,900&filter[createdFrom]=20200101&page[number]=1: a bare array."""
     orders = backend().orders(**load(orders_query_in, order_query(request.args)))
@@ -34,6 +37,7 @@ def list_orders():
 
 
 @bp.get("/orders/<order_id>/orderlines")
+@documented(response=OrderLineOut(many=True), errors=(429,))
 def order_lines(order_id):
     """GET /orders/{id}/orderlines: the order's lines, a bare array."""
     return order_line_out.dump(backend().order_lines(order_id), many=True)

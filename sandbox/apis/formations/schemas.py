@@ -6,11 +6,12 @@ has not happened, money as JSON numbers with two decimals."""
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing
 from werkzeug.datastructures import MultiDict
 
 # filter[...] is the docs' table, filters[...] their example: both are read, filter[...] wins when both carry
@@ -42,6 +43,7 @@ _DIGITS = re.compile(r"[0-9]+")   # ASCII only: int() would also take "३" or "
 
 class PageNumber(fields.Field):
     """``page[number]``: a whole number of 1 or more."""
+    openapi = {"type": "integer", "minimum": 1}
 
     def _deserialize(self, value, attr, data, **kwargs) -> int:
         if not _DIGITS.fullmatch(value) or int(value) < 1:
@@ -51,6 +53,7 @@ class PageNumber(fields.Field):
 
 class Ymd(fields.Field):
     """A calendar day written Ymd (``20200101``)."""
+    openapi = {"type": "string", "pattern": "^[0-9]{8}$", "example": "20200101"}
 
     def _deserialize(self, value, attr, data, **kwargs) -> date:
         try:
@@ -63,6 +66,7 @@ class Ymd(fields.Field):
 
 class StatusCodes(fields.Field):
     """A CSV of numeric status codes (``700,900``)."""
+    openapi = {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$", "example": "700,900"}
 
     def _deserialize(self, value, attr, data, **kwargs) -> frozenset[int]:
         codes = [code.strip() for code in value.split(",")]
@@ -94,17 +98,22 @@ def money(amount: str) -> float:
     return float(Decimal(amount).quantize(Decimal("0.01")))
 
 
+YMDHIS = {"type": "integer", "description": "YmdHis, e.g. 20200101095500"}
+YMDHIS_OR_UNSET = {"anyOf": [YMDHIS, {"type": "string", "enum": [""]}], "description": "YmdHis, or \"\" not yet"}
+MONEY = {"type": "number"}
+
+
 class OrderOut(Schema):
     id = fields.Integer()
     description = fields.String()
-    created_at = fields.Function(lambda o: ymdhis(o["created_at"]))
-    updated_at = fields.Function(lambda o: ymdhis(o["updated_at"]))
-    invoiced_at = fields.Function(lambda o: ymdhis(o["invoiced_at"]))
-    cancelled_at = fields.Function(lambda o: ymdhis(o["cancelled_at"]))
+    created_at = fields.Function(lambda o: ymdhis(o["created_at"]), metadata=YMDHIS)
+    updated_at = fields.Function(lambda o: ymdhis(o["updated_at"]), metadata=YMDHIS_OR_UNSET)
+    invoiced_at = fields.Function(lambda o: ymdhis(o["invoiced_at"]), metadata=YMDHIS_OR_UNSET)
+    cancelled_at = fields.Function(lambda o: ymdhis(o["cancelled_at"]), metadata=YMDHIS_OR_UNSET)
     status = fields.Integer()
     mlc_status = fields.Integer()
-    net = fields.Function(lambda o: money(o["net"]))
-    gross = fields.Function(lambda o: money(o["gross"]))
+    net = fields.Function(lambda o: money(o["net"]), metadata=MONEY)
+    gross = fields.Function(lambda o: money(o["gross"]), metadata=MONEY)
 
 
 class ProductOut(Schema):
@@ -115,7 +124,7 @@ class ProductOut(Schema):
 
 
 class PackageOut(Schema):
-    name = fields.String()
+    name = fields.String(allow_none=True)   # null on a line sold outside a package
 
 
 class IncorporationOut(Schema):
@@ -124,9 +133,10 @@ class IncorporationOut(Schema):
 
 
 class OfficerOut(Schema):
-    company_name = fields.String()
-    first_name = fields.String()
-    last_name = fields.String()
+    """The docs' lines give null for what an officer is not (a person has no company_name)."""
+    company_name = fields.String(allow_none=True)
+    first_name = fields.String(allow_none=True)
+    last_name = fields.String(allow_none=True)
 
 
 class OrderLineOut(Schema):
@@ -134,8 +144,8 @@ class OrderLineOut(Schema):
     order_id = fields.Integer()
     description = fields.String()
     quantity = fields.Integer()
-    price = fields.Function(lambda line: money(line["price"]))
-    tax = fields.Function(lambda line: money(line["tax"]))
+    price = fields.Function(lambda line: money(line["price"]), metadata=MONEY)
+    tax = fields.Function(lambda line: money(line["tax"]), metadata=MONEY)
     product = fields.Nested(ProductOut)
     package = fields.Nested(PackageOut)
     incorporation = fields.Nested(IncorporationOut)
@@ -145,3 +155,21 @@ class OrderLineOut(Schema):
 orders_query_in = OrdersQueryIn()
 order_out = OrderOut()
 order_line_out = OrderLineOut()
+
+
+def query_as_sent(schema: Schema) -> Schema:
+    """``schema``'s parameters under the names a client sends (``filter[statuses]``, ``page[number]``),
+    for the OpenAPI document; ``order_query`` maps them back."""
+    declared = {}
+    for name, field in schema.fields.items():
+        sent = copy.copy(field)
+        sent.data_key = None
+        sent.allow_none, sent.load_default = False, missing   # a query string has no null: absent is the default
+        declared["page[number]" if name == "page" else f"filter[{field.data_key or name}]"] = sent
+    return Schema.from_dict(declared, name="OrdersQueryIn")
+
+
+class FormationsErrorOut(Schema):
+    """``errors.render``'s body: ``error`` is 1 on every failure."""
+    error = fields.Integer(metadata={"enum": [1]})
+    message = fields.String()

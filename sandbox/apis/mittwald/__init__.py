@@ -30,4 +30,5 @@ API = ApiSpec(
     rules=states.RULES,
     title="mittwald (mStudio v2 customer orders)",
     bench=Bench(one="GET /orders/{orders.id}", list="GET /customers/154219e9-bf4a-4f41-9c72-0449a98db62f/orders"),
+    error_schema=errors.MittwaldErrorOut,
 )

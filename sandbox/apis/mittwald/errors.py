@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from marshmallow import Schema, fields
+
 from sandbox.core import errors
 
 from .states import QUERY_MATCHES_SPEC
@@ -71,3 +73,23 @@ def render(err: errors.SandboxError) -> tuple[dict, int]:
         if isinstance(err, kind):
             return {"type": word, "message": err.message}, status
     return {"type": "Error", "message": err.message}, err.status
+
+
+class ViolationOut(Schema):
+    message = fields.String()
+    path = fields.String()
+    type = fields.String()
+    context = fields.Dict(keys=fields.String(), values=fields.String())
+
+    class Meta:
+        optional = ("context",)
+
+
+class MittwaldErrorOut(Schema):
+    """``render``'s bodies: ``commons.Error``, and ``commons.ValidationErrors`` with ``validationErrors``."""
+    type = fields.String()
+    message = fields.String()
+    validationErrors = fields.List(fields.Nested(ViolationOut))
+
+    class Meta:
+        optional = ("validationErrors",)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from sandbox.core.api import api_blueprint, current_backend
+from sandbox.core.openapi import documented
 
 from .backend import MittwaldBackend
-from .schemas import customer_order_out, load_query, order_list_query_in
+from .schemas import customer_order_out, customer_orders_out, load_query, order_list_query_in
+from .states import PAGINATION_HEADERS
 
 bp = api_blueprint("mittwald")
 
@@ -17,6 +19,8 @@ def backend() -> MittwaldBackend:
 
 
 @bp.get("/customers/<customer_id>/orders")
+@documented(response=customer_orders_out, query=order_list_query_in, errors=(400, 403),
+            headers={name: {"schema": {"type": "integer"}, "required": True} for name in PAGINATION_HEADERS})
 def customer_orders(customer_id):
     """GET /customers/{customerId}/orders (order-list-customer-orders): a bare array plus X-Pagination-*."""
     listing = backend().customer_orders(customer_id, **load_query(order_list_query_in, request.args))
@@ -31,6 +35,7 @@ def customer_orders(customer_id):
 
 
 @bp.get("/orders/<order_id>")
+@documented(response=customer_order_out)
 def get_order(order_id):
     """GET /orders/{orderId} (order-get-order): one CustomerOrder."""
     return customer_order_out.dump(backend().order(order_id))

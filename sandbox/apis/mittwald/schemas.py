@@ -12,8 +12,10 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
+from sandbox.core.openapi import Derived
+
 from .errors import ValidationFailed, Violation
-from .states import ORDER_STATUSES
+from .states import ORDER_STATUSES, ORDER_TYPES
 
 _INTEGER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
 
@@ -30,9 +32,10 @@ def _refuse(message: str, keyword: str, context: dict[str, str], suffix: str = "
 
 class QueryInteger(fields.Field):
     """An integer query parameter with a minimum; the first of repeated values counts."""
+    openapi = {"type": "integer"}
 
     def __init__(self, minimum: int = 0, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(metadata={"minimum": minimum}, **kwargs)
         self.minimum = minimum
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -48,9 +51,11 @@ class QueryInteger(fields.Field):
 
 class QueryList(fields.Field):
     """An array query parameter: repeated keys (``a=x&a=y``), comma-separated values, or both."""
+    openapi = {"type": "array"}
 
     def __init__(self, choices: tuple[str, ...] | None = None, **kwargs):
-        super().__init__(**kwargs)
+        items = {"type": "string", "enum": list(choices)} if choices else {"type": "string"}
+        super().__init__(metadata={"items": items}, **kwargs)
         self.choices = choices
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -94,13 +99,14 @@ def load_query(schema: Schema, args) -> dict:
         raise ValidationFailed(violations) from None
 
 
-def _optional(key: str, dump=lambda value: value):
-    """A field rendered only when the record has it (marshmallow leaves missing keys out)."""
-    return fields.Function(lambda record: dump(record[key]) if key in record else None)
+UUID = {"format": "uuid"}
+DATE_TIME = {"format": "date-time"}
+NUMBER = {"type": "number"}
 
 
 class OmitAbsent(Schema):
-    """Drops the keys of optional fields the record does not have, so nothing is ever ``null``."""
+    """Drops the keys of optional fields the record does not have, so nothing is ever ``null``.
+    ``Meta.optional`` lists them as the spec does (every other key is required)."""
 
     def dump(self, obj, *, many=None):
         many = self.many if many is None else many
@@ -114,37 +120,53 @@ class AddonOut(OmitAbsent):
     key = fields.String()
     value = fields.String()
 
+    class Meta:
+        optional = ("hidden",)
+
 
 class AttributeOut(OmitAbsent):
     key = fields.String()
     value = fields.String()
 
+    class Meta:
+        optional = ("value",)
+
 
 class ReferenceOut(OmitAbsent):
-    contractItemId = fields.String()
-    offerItemId = fields.String()
-    orderItemId = fields.String()
+    contractItemId = fields.String(metadata=UUID)
+    offerItemId = fields.String(metadata=UUID)
+    orderItemId = fields.String(metadata=UUID)
+
+    class Meta:
+        optional = ("contractItemId", "offerItemId", "orderItemId")
 
 
 class OrderItemOut(OmitAbsent):
-    addons = _optional("addons", lambda addons: addon_out.dump(addons, many=True))
+    addons = Derived(AddonOut(), lambda item: item.get("addons"), many=True)
     articleId = fields.String()
     articleName = fields.String()
     articleTemplateName = fields.String()
-    attributeConfiguration = _optional("attributeConfiguration", lambda attrs: attribute_out.dump(attrs, many=True))
+    attributeConfiguration = Derived(AttributeOut(), lambda item: item.get("attributeConfiguration"), many=True)
     isInclusive = fields.Boolean()
-    orderItemId = fields.String()
+    orderItemId = fields.String(metadata=UUID)
     predefinedDomainAggregateId = fields.String()
-    price = fields.Function(lambda item: js_number(item["price"]))
-    reference = _optional("reference", lambda reference: reference_out.dump(reference))
+    price = fields.Function(lambda item: js_number(item["price"]), metadata=NUMBER)
+    reference = Derived(ReferenceOut(), lambda item: item.get("reference"))
+
+    class Meta:
+        optional = ("addons", "articleName", "articleTemplateName", "attributeConfiguration",
+                    "predefinedDomainAggregateId", "reference")
 
 
 class ProfileOut(OmitAbsent):
-    email = fields.String()
+    email = fields.String(metadata={"format": "email"})
     firstName = fields.String()
     lastName = fields.String()
-    title = fields.String()
-    userId = fields.String()
+    title = fields.String(metadata={"enum": ["other", "mr", "ms"]})
+    userId = fields.String(metadata=UUID)
+
+    class Meta:
+        optional = ("firstName", "lastName", "title")
 
 
 def summary(order: dict) -> dict:
@@ -154,25 +176,31 @@ def summary(order: dict) -> dict:
     return {"nonRecurring": js_number(once), "recurring": js_number(recurring), "summary": js_number(recurring + once)}
 
 
+class OrderSummaryOut(Schema):
+    """``summary()``'s numbers, passed through as JavaScript prints them."""
+    nonRecurring = fields.Raw(metadata=NUMBER)
+    recurring = fields.Raw(metadata=NUMBER)
+    summary = fields.Raw(metadata=NUMBER)
+
+
 class CustomerOrderOut(OmitAbsent):
-    contractChangeContractId = fields.String()
-    customerId = fields.String()
-    dueDate = fields.String()
+    contractChangeContractId = fields.String(metadata=UUID)
+    customerId = fields.String(metadata={"minLength": 1})
+    dueDate = fields.String(metadata=DATE_TIME)
     invoicingPeriod = fields.Integer()
-    items = fields.Function(lambda order: order_item_out.dump(order["items"], many=True))
-    orderDate = fields.String()
-    orderId = fields.String(attribute="id")
-    orderNumber = fields.String()
-    profile = _optional("profile", lambda profile: profile_out.dump(profile))
-    status = fields.String()
-    summary = fields.Function(summary)
-    type = fields.String()
+    items = Derived(OrderItemOut(), lambda order: order["items"], many=True)
+    orderDate = fields.String(metadata=DATE_TIME)
+    orderId = fields.String(attribute="id", metadata=UUID)
+    orderNumber = fields.String(metadata={"minLength": 1})
+    profile = Derived(ProfileOut(), lambda order: order.get("profile"))
+    status = fields.String(metadata={"enum": list(ORDER_STATUSES)})
+    summary = Derived(OrderSummaryOut(), summary)
+    type = fields.String(metadata={"enum": list(ORDER_TYPES)})
+
+    class Meta:
+        optional = ("contractChangeContractId", "dueDate", "orderDate", "profile")
 
 
 order_list_query_in = OrderListQueryIn()
-addon_out = AddonOut()
-attribute_out = AttributeOut()
-reference_out = ReferenceOut()
-order_item_out = OrderItemOut()
-profile_out = ProfileOut()
 customer_order_out = CustomerOrderOut()
+customer_orders_out = CustomerOrderOut(many=True)

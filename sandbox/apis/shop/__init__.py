@@ -3,6 +3,7 @@ update and cancel while pending."""
 
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.laravel import LaravelErrorOut
 
 from . import errors, states
 from .backend import ShopBackend
@@ -24,4 +25,5 @@ API = ApiSpec(
     auth=Auth.of(Credential("Authorization", "Bearer"), Credential("X-API-Key")),
     title="shop (a Laravel shop's orders)",
     bench=Bench(one="get-order", list="list-orders", create="create-order", create_setup=carts_for_bench),
+    error_schema=LaravelErrorOut,
 )

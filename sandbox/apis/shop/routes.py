@@ -7,9 +7,11 @@ from flask import g
 
 from sandbox.core.api import api_blueprint, current_backend, json_body, sandbox
 from sandbox.core.errors import BadRequest
+from sandbox.core.openapi import documented
 
 from .backend import ShopBackend
-from .schemas import load_laravel, order_create_in, order_out, order_update_in
+from .schemas import (load_laravel, order_create_in, order_list_out, order_message_out, order_out,
+                      order_update_in)
 from .states import DEFAULT_USER_ID
 
 bp = api_blueprint("shop")
@@ -38,6 +40,7 @@ def one(message: str, order: dict) -> dict:
 
 
 @bp.get("/orders")
+@documented(response=order_list_out)
 def list_orders():
     """GET /orders: every order of the user, newest first."""
     uid = user_id()
@@ -46,18 +49,21 @@ def list_orders():
 
 
 @bp.get("/orders/number/<order_number>")
+@documented(response=order_message_out)
 def get_order_by_number(order_number):
     """GET /orders/number/{orderNumber}: one of the user's orders by its ORD-... number."""
     return one("Order retrieved successfully", backend().order_by_number(user_id(), order_number))
 
 
 @bp.get("/orders/<order_id>")
+@documented(response=order_message_out)
 def get_order(order_id):
     """GET /orders/{orderId}: one of the user's orders."""
     return one("Order retrieved successfully", backend().order(user_id(), order_id))
 
 
 @bp.post("/orders")
+@documented(response=order_message_out, body=order_create_in, errors=(422,))
 def create_order():
     """POST /orders: a pending order from the user's cart (200, with the docs' message for it)."""
     fields = load_laravel(order_create_in, body())
@@ -65,6 +71,7 @@ def create_order():
 
 
 @bp.put("/orders/<order_id>")
+@documented(response=order_message_out, body=order_update_in, errors=(422,))
 def update_order(order_id):
     """PUT /orders/{orderId}: change a pending order's items, addresses, email, method, notes."""
     fields = load_laravel(order_update_in, body())
@@ -72,6 +79,7 @@ def update_order(order_id):
 
 
 @bp.post("/orders/<order_id>/cancel")
+@documented(response=order_message_out, errors=(422,))
 def cancel_order(order_id):
     """POST /orders/{orderId}/cancel: cancel a pending order; any body is ignored."""
     return one("Order cancelled successfully", backend().cancel_order(user_id(), order_id))

@@ -15,6 +15,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sandbox.core import laravel
 from sandbox.core.errors import Invalid
 from sandbox.core.laravel import php_number
+from sandbox.core.openapi import Derived, envelope
 from sandbox.core.validation import load
 
 # Laravel's lang/en/validation.php wording.
@@ -60,6 +61,7 @@ def email(*, required: bool = True) -> fields.String:
 class PhpInteger(fields.Field):
     """Laravel's ``integer`` rule (``FILTER_VALIDATE_INT``): 2, "2" and 2.0 pass; 1.5, "two" and true fail,
     and so does anything beyond PHP's 64-bit integers."""
+    openapi = {"type": "integer"}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
@@ -75,6 +77,7 @@ class PhpInteger(fields.Field):
 
 class PhpArray(fields.Field):
     """Laravel's ``array`` rule: a JSON object or list, kept as sent."""
+    openapi = {"type": ["object", "array"]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, (dict, list)):
@@ -237,14 +240,25 @@ def product_view(product: dict) -> dict:
     return {**product, "price": php_number(product["price"])}
 
 
+OBJECT = {"type": "object"}
+PRODUCT = {"type": "object", "description": "The catalogue entry the item was priced from, as stored",
+           "properties": {"id": {"type": "integer"}, "sku": {"type": "string"}, "price": {"type": "number"}},
+           "required": ["id", "sku", "price"]}
+
+
 class ItemOut(Schema):
     id = fields.Integer()
     sku = fields.String()
     quantity = fields.Integer()
     price = fields.String()
     total_price = fields.String()
-    options = fields.Raw()
-    product = fields.Function(lambda item: product_view(item["product"]))
+    options = fields.Raw(metadata={"type": ["object", "array", "null"]})
+    product = fields.Function(lambda item: product_view(item["product"]), metadata=PRODUCT)
+
+
+class ShippingOut(Schema):
+    method = fields.String(attribute="shipping_method")
+    amount = fields.Function(lambda o: php_number(o["shipping_amount"]), metadata={"type": "number"})
 
 
 class OrderOut(Schema):
@@ -255,16 +269,21 @@ class OrderOut(Schema):
     total_price = fields.String()
     published = fields.Integer()
     email = fields.String()
-    shipping_address = fields.Raw()
-    billing_address = fields.Raw()
-    shipping = fields.Function(lambda o: {"method": o["shipping_method"], "amount": php_number(o["shipping_amount"])})
-    tax_amount = fields.Function(lambda o: php_number(o["tax_amount"]))
-    discount_amount = fields.Function(lambda o: php_number(o["discount_amount"]))
+    shipping_address = fields.Raw(metadata=OBJECT)
+    billing_address = fields.Raw(metadata={"type": ["object", "null"]})
+    shipping = Derived(ShippingOut())
+    tax_amount = fields.Function(lambda o: php_number(o["tax_amount"]), metadata={"type": "number"})
+    discount_amount = fields.Function(lambda o: php_number(o["discount_amount"]), metadata={"type": "number"})
     items = fields.List(fields.Nested(ItemOut))
-    notes = fields.String()
+    notes = fields.String(allow_none=True)
     created_at = fields.String()
     updated_at = fields.String()
-    meta = fields.Raw()
+    meta = fields.Raw(metadata=OBJECT)
 
 
 order_out = OrderOut()
+
+# The bodies around an order, for the OpenAPI document.
+order_message_out = envelope("OrderMessageOut", message=fields.String(), order=fields.Nested(OrderOut))
+order_list_out = envelope("OrderListOut", message=fields.String(), user_id=fields.Integer(),
+                          orders=fields.List(fields.Nested(OrderOut)))

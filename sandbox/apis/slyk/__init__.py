@@ -6,6 +6,7 @@ from sandbox.core.auth import Auth, Credential
 from . import errors, states
 from .backend import SlykBackend
 from .routes import bp
+from .schemas import SlykErrorOut
 from .seed import seed
 
 API = ApiSpec(
@@ -23,4 +24,5 @@ API = ApiSpec(
     events=states.EVENTS,
     title="Slyk (store orders)",
     bench=Bench(one="get-order", list="GET /orders", create="create-order"),
+    error_schema=SlykErrorOut,
 )

@@ -74,6 +74,26 @@ class ListSpec:
     flags: frozenset[str] = frozenset()
     kinds: Mapping[str, str] | None = None    # kinds of sortable fields not filterable
 
+    def query_schema(self, name: str):
+        """The query this list reads, as a marshmallow schema for the OpenAPI document."""
+        from marshmallow import Schema, fields, validate
+
+        declared = {
+            "page[number]": fields.Integer(validate=validate.Range(min=1)),
+            "page[size]": fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+                                         metadata={"default": DEFAULT_PAGE_SIZE}),
+            "sort": fields.String(metadata={
+                "description": "Comma-separated fields, '-' first for descending: " + ", ".join(sorted(self.sorts)),
+                "pattern": rf"^-?({'|'.join(sorted(self.sorts))})(,-?({'|'.join(sorted(self.sorts))}))*$"}),
+        }
+        for field in sorted(self.filters):
+            declared[f"filter[{field}]"] = fields.String(metadata={
+                "description": f"A {self.filters[field]}; 'in:a,b', 'nin:a,b' or (not for strings) "
+                               "'gte:', 'lte:', 'gt:', 'lt:'; 'null' for no value"})
+        for flag in sorted(self.flags):
+            declared[f"filter[{flag}]"] = fields.String()
+        return Schema.from_dict(declared, name=name)
+
     def kind(self, field: str) -> str:
         return self.filters.get(field) or (self.kinds or {}).get(field, "string")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_dump, validate
 
+from sandbox.core.openapi import Derived, envelope
+
 from .amounts import dec, money, parse_amount
 from .query import ListSpec
 from .states import DELIVERY_METHODS
@@ -23,6 +25,7 @@ MAX_QUANTITY = 2 ** 31 - 1
 
 class Amount(fields.Field):
     """A positive amount with at most eight decimals, as a string ("2.50000000") or a JSON number."""
+    openapi = {"type": ["string", "number"]}
 
     def _deserialize(self, value, attr, data, **kwargs):
         amount = parse_amount(value)
@@ -125,9 +128,16 @@ LINE_LIST = ListSpec(
 
 
 # -- output --------------------------------------------------------------------------------------------
+def free_object() -> fields.Raw:
+    """metadata, customData: whatever JSON object the client stored."""
+    return fields.Raw(metadata={"type": "object"})
+
 class SlykOut(Schema):
     """Keys the docs show only when they hold something (``shippingAddress``) are left out otherwise."""
     OPTIONAL = ("shippingAddress",)
+
+    class Meta:
+        optional = ("shippingAddress",)
 
     @post_dump
     def _drop_absent(self, data, **kwargs):
@@ -138,7 +148,7 @@ class SlykOut(Schema):
 
 
 def _difference(minuend: str, subtrahend: str):
-    return fields.Function(lambda o: money(dec(o[minuend]) - dec(o[subtrahend])))
+    return fields.Function(lambda o: money(dec(o[minuend]) - dec(o[subtrahend])), metadata={"type": "string"})
 
 
 def _out(name: str, declared: dict, order: list[str] | None = None) -> Schema:
@@ -147,17 +157,17 @@ def _out(name: str, declared: dict, order: list[str] | None = None) -> Schema:
 
 
 USER_FIELDS = {"approved": fields.Boolean(), "email": fields.String(), "id": fields.String(),
-               "imageUrl": fields.String(allow_none=True), "metadata": fields.Raw(), "name": fields.String()}
+               "imageUrl": fields.String(allow_none=True), "metadata": free_object(), "name": fields.String()}
 user_out = _out("UserOut", USER_FIELDS)
 
-CATEGORY_FIELDS = {"customData": fields.Raw(), "description": fields.String(allow_none=True),
-                   "id": fields.String(), "imageUrl": fields.String(allow_none=True), "metadata": fields.Raw(),
+CATEGORY_FIELDS = {"customData": free_object(), "description": fields.String(allow_none=True),
+                   "id": fields.String(), "imageUrl": fields.String(allow_none=True), "metadata": free_object(),
                    "thumbnailUrl": fields.String(allow_none=True), "title": fields.String()}
 category_out = _out("CategoryOut", CATEGORY_FIELDS)
 
-PRODUCT_FIELDS = {"category": fields.Function(lambda p: category_out.dump(p["category"])),
-                  "customData": fields.Raw(), "description": fields.String(allow_none=True),
-                  "id": fields.String(), "image": fields.Raw(allow_none=True), "metadata": fields.Raw(),
+PRODUCT_FIELDS = {"category": Derived(category_out, lambda p: p["category"]),
+                  "customData": free_object(), "description": fields.String(allow_none=True),
+                  "id": fields.String(), "image": fields.Raw(allow_none=True), "metadata": free_object(),
                   "name": fields.String(), "thumbnail": fields.Raw(allow_none=True), "typeCode": fields.String()}
 product_out = _out("ProductOut", PRODUCT_FIELDS)
 product_brief_out = _out("ProductBriefOut", {"id": fields.String(), "name": fields.String()})
@@ -165,8 +175,8 @@ product_brief_out = _out("ProductBriefOut", {"id": fields.String(), "name": fiel
 ORDER_BRIEF_FIELDS = {
     "amount": fields.String(), "assetCode": fields.String(), "bonus": fields.String(),
     "bonusAssetCode": fields.String(), "canceledAt": fields.String(allow_none=True), "createdAt": fields.String(),
-    "customData": fields.Raw(), "fulfilledAt": fields.String(allow_none=True), "id": fields.String(),
-    "metadata": fields.Raw(), "orderStatus": fields.String(), "paidAmount": fields.String(),
+    "customData": free_object(), "fulfilledAt": fields.String(allow_none=True), "id": fields.String(),
+    "metadata": free_object(), "orderStatus": fields.String(), "paidAmount": fields.String(),
     "paidAt": fields.String(allow_none=True), "paymentStatus": fields.String(),
     "trackingId": fields.String(allow_none=True), "updatedAt": fields.String(), "userId": fields.String(),
 }
@@ -175,7 +185,7 @@ ORDER_FIELDS = {
     "amountWithoutShipment": _difference("amount", "shippingAmount"),
     "amountWithoutTaxes": _difference("amount", "taxesAmount"),
     "deliveryMethod": fields.String(allow_none=True),
-    "shippingAddress": fields.Raw(allow_none=True),
+    "shippingAddress": fields.Raw(allow_none=True, metadata={"type": ["object", "null"]}),
     "shippingAmount": fields.String(),
     "taxesAmount": fields.String(),
     "unpaidAmount": _difference("amount", "paidAmount"),
@@ -183,14 +193,14 @@ ORDER_FIELDS = {
 LINE_FIELDS = {
     "assetCode": fields.String(), "bonusAssetCode": fields.String(), "createdAt": fields.String(),
     "fulfilledAt": fields.String(allow_none=True), "fulfilledQuantity": fields.Integer(), "id": fields.String(),
-    "metadata": fields.Raw(), "orderId": fields.String(), "productId": fields.String(),
+    "metadata": free_object(), "orderId": fields.String(), "productId": fields.String(),
     "quantity": fields.Integer(), "status": fields.String(), "unitBonus": fields.String(),
     "unitPrice": fields.String(), "updatedAt": fields.String(),
 }
 
 order_brief_out = _out("OrderBriefOut", ORDER_BRIEF_FIELDS)
 # The line inside an order's detail: the product's id and name only, and ``metadata`` before ``id``.
-_ORDER_LINE_FIELDS = {**LINE_FIELDS, "product": fields.Function(lambda l: product_brief_out.dump(l["product"]))}
+_ORDER_LINE_FIELDS = {**LINE_FIELDS, "product": Derived(product_brief_out, lambda l: l["product"])}
 _ORDER_LINE_KEYS = sorted(_ORDER_LINE_FIELDS)
 _ORDER_LINE_KEYS.remove("metadata")
 _ORDER_LINE_KEYS.insert(_ORDER_LINE_KEYS.index("id"), "metadata")
@@ -199,15 +209,39 @@ order_line_out = _out("OrderLineInOrderOut", _ORDER_LINE_FIELDS, _ORDER_LINE_KEY
 # An order as a write answers it; as a read (list, detail) it embeds its user; the detail also its lines.
 order_out = _out("OrderOut", ORDER_FIELDS)
 order_refund_out = _out("OrderRefundOut", {**ORDER_FIELDS, "refundAmount": fields.String(attribute="refundedAmount")})
-_USER = fields.Function(lambda o: user_out.dump(o["user"]) if o.get("user") else None)
+_USER = Derived(user_out, lambda o: o.get("user") or None, allow_none=True)
 order_read_out = _out("OrderReadOut", {**ORDER_FIELDS, "user": _USER})
 order_detail_out = _out("OrderDetailOut", {
     **ORDER_FIELDS, "user": _USER,
-    "lines": fields.Function(lambda o: order_line_out.dump(o["lines"], many=True))})
+    "lines": Derived(order_line_out, lambda o: o["lines"], many=True)})
 
 # A line on its own embeds its order (brief) and its full product with the product's category.
 line_out = _out("LineOut", {
     **LINE_FIELDS,
-    "order": fields.Function(lambda l: order_brief_out.dump(l["order"])),
-    "product": fields.Function(lambda l: product_out.dump(l["product"])),
+    "order": Derived(order_brief_out, lambda l: l["order"]),
+    "product": Derived(product_out, lambda l: l["product"]),
 })
+
+
+# The bodies around them (``{"data": ...}``, lists with ``total``), for the OpenAPI document.
+def data_out(name: str, schema: Schema) -> Schema:
+    return envelope(name, data=fields.Nested(schema))
+
+
+def list_out(name: str, schema: Schema) -> Schema:
+    return envelope(name, data=fields.List(fields.Nested(schema)), total=fields.Integer())
+
+
+class FieldErrorOut(Schema):
+    field = fields.String()
+    message = fields.String()
+
+
+class SlykErrorOut(Schema):
+    """``errors.render``'s body; ``errors`` only on validation_failed."""
+    code = fields.String()
+    message = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorOut))
+
+    class Meta:
+        optional = ("errors",)
