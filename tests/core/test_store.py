@@ -225,3 +225,18 @@ def test_a_rollback_puts_updated_and_deleted_records_back_in_their_places():
             table.delete(9)
             raise RuntimeError
     assert [r["id"] for r in table.all()] == [1, 2, 3, 4, 5] and table.get(2) == {"id": 2}
+
+
+def test_copies_share_until_one_writes_and_never_leak_writes_either_way():
+    original = Table("t", [{"id": i, "group": i % 2} for i in range(1, 7)], indexes=("group",))
+    first, second = original.copy(), original.copy()
+    first.insert({"id": 7, "group": 1})
+    second.update(2, {"group": 1})
+    original.delete(1)
+    assert [r["id"] for r in original.where("group", 1)] == [3, 5]
+    assert [r["id"] for r in first.where("group", 1)] == [1, 3, 5, 7]
+    assert [r["id"] for r in second.where("group", 1)] == [1, 3, 5, 2]
+    assert [r["id"] for r in second.where("group", 0)] == [4, 6] and len(first) == 7 and len(original) == 5
+    third = first.copy()
+    third.delete(7)
+    assert first.get(7) == {"id": 7, "group": 1} and [r["id"] for r in first.where("group", 1)] == [1, 3, 5, 7]
