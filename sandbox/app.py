@@ -9,7 +9,6 @@ import re
 import socket
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Mapping
@@ -23,7 +22,7 @@ from sandbox.config import DEFAULTS, from_environment
 from sandbox.core import errors, openapi
 from sandbox.core.api import ApiSpec, session_name
 from sandbox.core.faults import FaultRule, Faults
-from sandbox.core.journal import SECRET_HEADERS, Journal, mask
+from sandbox.core.journal import SECRET_HEADERS, Journal
 from sandbox.core.rules import observed as observed_rules
 from sandbox.core.rules import rule_of
 from sandbox.core.clock import Clock
@@ -196,16 +195,16 @@ def _render_error(exc: Exception):
 
 def _begin_request():
     """Before any route: timer, session, body limit, then injected faults (so they hit before auth too)."""
+    box: Sandbox = current_app.extensions["sandbox"]
     g.started = time.perf_counter()
-    g.journal_seq = current_app.extensions["sandbox"].journal.next_seq()
+    g.journal_seq = box.journal.next_seq()
+    g.sandbox_api = spec = box.api_for_path(request.path)   # set on every request: g may outlive one in tests
     session = request.headers.get(SESSION_HEADER)
-    g.sandbox_session = DEFAULT_SESSION    # set on every request: g may outlive one request in tests
+    g.sandbox_session = DEFAULT_SESSION
     if session is not None:
         if not SESSION_NAME.match(session):
             raise errors.BadRequest(f"{SESSION_HEADER} must be 1-64 letters, digits, '.', '_', ':' or '-'.")
         g.sandbox_session = session
-    box: Sandbox = current_app.extensions["sandbox"]
-    spec = box.api_for_path(request.path)
     if spec is None:
         # The control plane imports whole states, far larger than any API request.
         request.max_content_length = current_app.config["CONTROL_MAX_CONTENT_LENGTH"]
@@ -254,6 +253,12 @@ def _drop_connection():
     return current_app.response_class(status=DROPPED_STATUS)
 
 
+@lru_cache(maxsize=None)
+def _secret_headers(spec: ApiSpec) -> frozenset[str]:
+    """Headers the journal masks for this API: the usual secrets and whatever its auth reads."""
+    return SECRET_HEADERS | {header.lower() for header in spec.auth.headers()}
+
+
 def _request_body() -> bytes:
     try:
         return request.get_data(cache=True)
@@ -264,14 +269,12 @@ def _request_body() -> bytes:
 def _finish_request(response):
     box: Sandbox = current_app.extensions["sandbox"]
     elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    spec = box.api_for_path(request.path)
+    spec = g.get("sandbox_api", None)
     if spec is not None:
         box.journal.record(
-            session_name(), seq=g.journal_seq, time=datetime.now(timezone.utc), api=spec.name, method=request.method,
-            path=request.path, query=request.args.to_dict(flat=False),
-            headers={k: mask(k, v, SECRET_HEADERS | {h.lower() for h in spec.auth.headers()})
-                     for k, v in request.headers.items()},
-            request_body=_request_body(), status=response.status_code,
+            session_name(), seq=g.journal_seq, time=time.time(), api=spec.name, method=request.method,
+            path=request.path, query=request.query_string, headers=list(request.headers.items()),
+            secret=_secret_headers(spec), request_body=_request_body(), status=response.status_code,
             response_body=b"" if response.direct_passthrough else response.get_data(), duration_ms=elapsed)
     if access_log.isEnabledFor(logging.INFO):
         query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""

@@ -123,7 +123,8 @@ def json_body(*, required: bool = False):
 
 def external_url(spec: ApiSpec, path: str = "") -> str:
     """An absolute URL on the sandbox itself under the API's prefix, for links in responses."""
-    return request.host_url.rstrip("/") + spec.url_prefix + path
+    # Not request.host_url: it rebuilds and IRI-decodes the whole URL on every call.
+    return f"{request.scheme}://{request.host}{spec.url_prefix}{path}"
 
 
 def current_api() -> ApiSpec:

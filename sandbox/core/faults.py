@@ -119,6 +119,8 @@ class Faults:
 
     def fire(self, session: str, api: str, method: str, paths: tuple[str, ...]) -> FaultRule | None:
         """The first live rule that matches and, by its probability, fires now (counted)."""
+        if not self._rules.get(session):    # the usual case, answered without taking the lock
+            return None
         with self._lock:
             for rule in self._rules.get(session, ()):
                 if rule.exhausted or not rule.matches(api, method, paths):

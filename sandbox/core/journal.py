@@ -1,7 +1,8 @@
 """The request journal: every request to an emulated API, newest last, per session, bounded in memory.
 
-Bodies are kept as the raw bytes that crossed the wire and parsed only when someone reads the journal, so
-recording costs a few microseconds per request."""
+An entry keeps what crossed the wire as it came (epoch time, raw query string, header pairs, body bytes)
+and is decoded, parsed and masked only when someone reads the journal, so recording costs a few
+microseconds per request."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable
+from urllib.parse import parse_qs
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "apikey", "x-access-token", "cookie",
                             "x-sandbox-admin-token", "proxy-authorization"})
@@ -42,12 +44,13 @@ def _decode(raw: bytes, truncated: bool) -> Any:
 @dataclass
 class Entry:
     seq: int
-    time: datetime
+    time: float                         # epoch seconds
     api: str
     method: str
     path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
+    query: bytes                        # the raw query string
+    headers: list[tuple[str, str]]
+    secret: frozenset[str]              # lower-case names of the headers to mask when read
     request_body: bytes
     status: int
     response_body: bytes
@@ -57,12 +60,12 @@ class Entry:
     def as_json(self) -> dict:
         return {
             "seq": self.seq,
-            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "time": datetime.fromtimestamp(self.time, timezone.utc).isoformat().replace("+00:00", "Z"),
             "api": self.api,
             "method": self.method,
             "path": self.path,
-            "query": self.query,
-            "headers": self.headers,
+            "query": parse_qs(self.query.decode("latin-1"), keep_blank_values=True),
+            "headers": {name: mask(name, value, self.secret) for name, value in self.headers},
             "body": _decode(self.request_body, self.truncated[0]),
             "status": self.status,
             "response": _decode(self.response_body, self.truncated[1]),
@@ -110,7 +113,9 @@ class Journal:
                 found = [e for e in found if e.seq > int(since)]
             else:
                 moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
-                found = [e for e in found if e.time > moment]
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=timezone.utc)
+                found = [e for e in found if e.time > moment.timestamp()]
         return found
 
     def clear(self, session: str) -> int:

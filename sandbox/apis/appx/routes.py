@@ -6,6 +6,7 @@ from flask import request
 
 from sandbox.core import laravel
 from sandbox.core.api import api_blueprint, current_api, current_backend, external_url
+from sandbox.core.dumps import dump
 from sandbox.core.openapi import documented
 
 from .backend import AppxBackend
@@ -24,11 +25,11 @@ def customer_orders(customer_id):
     """GET /customers/{id}/orders: the customer's order summaries, paginated 15 per page."""
     page = backend().customer_orders(customer_id, laravel.current_page(request.args.get("page")))
     path = external_url(current_api(), f"/customers/{customer_id}/orders")
-    return laravel.paginated(order_summary_out.dump(page.items, many=True), page, path)
+    return laravel.paginated(dump(order_summary_out, page.items, many=True), page, path)
 
 
 @bp.get("/orders/<order_id>")
 @documented(response=order_response_out)
 def get_order(order_id):
     """GET /orders/{id}: the complete order with its devices."""
-    return {"data": order_out.dump(backend().order(order_id))}
+    return {"data": dump(order_out, backend().order(order_id))}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 
 from sandbox.core.api import api_blueprint, current_backend, sandbox
+from sandbox.core.dumps import dump
 from sandbox.core.openapi import documented
 from sandbox.core.validation import load
 
@@ -33,11 +34,11 @@ def _rate_limit():
 def list_orders():
     """GET /orders?filter[statuses]=700,900&filter[createdFrom]=20200101&page[number]=1: a bare array."""
     orders = backend().orders(**load(orders_query_in, order_query(request.args)))
-    return order_out.dump(orders, many=True)
+    return dump(order_out, orders, many=True)
 
 
 @bp.get("/orders/<order_id>/orderlines")
 @documented(response=OrderLineOut(many=True), errors=(429,))
 def order_lines(order_id):
     """GET /orders/{id}/orderlines: the order's lines, a bare array."""
-    return order_line_out.dump(backend().order_lines(order_id), many=True)
+    return dump(order_line_out, backend().order_lines(order_id), many=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from sandbox.core.api import api_blueprint, current_backend
+from sandbox.core.dumps import dump
 from sandbox.core.openapi import documented
 
 from .backend import MittwaldBackend
@@ -24,7 +25,7 @@ def backend() -> MittwaldBackend:
 def customer_orders(customer_id):
     """GET /customers/{customerId}/orders (order-list-customer-orders): a bare array plus X-Pagination-*."""
     listing = backend().customer_orders(customer_id, **load_query(order_list_query_in, request.args))
-    response = jsonify(customer_order_out.dump(listing.items, many=True))
+    response = jsonify(dump(customer_order_out, listing.items, many=True))
     response.headers.update({
         "X-Pagination-TotalCount": str(listing.total),
         "X-Pagination-Limit": str(listing.limit),
@@ -38,4 +39,4 @@ def customer_orders(customer_id):
 @documented(response=customer_order_out)
 def get_order(order_id):
     """GET /orders/{orderId} (order-get-order): one CustomerOrder."""
-    return customer_order_out.dump(backend().order(order_id))
+    return dump(customer_order_out, backend().order(order_id))

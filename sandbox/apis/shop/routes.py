@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import g
 
 from sandbox.core.api import api_blueprint, current_backend, json_body, sandbox
+from sandbox.core.dumps import dump
 from sandbox.core.errors import BadRequest
 from sandbox.core.openapi import documented
 
@@ -36,7 +37,7 @@ def body() -> object:
 
 
 def one(message: str, order: dict) -> dict:
-    return {"message": message, "order": order_out.dump(order)}
+    return {"message": message, "order": dump(order_out, order)}
 
 
 @bp.get("/orders")
@@ -45,7 +46,7 @@ def list_orders():
     """GET /orders: every order of the user, newest first."""
     uid = user_id()
     return {"message": "Orders retrieved successfully", "user_id": uid,
-            "orders": order_out.dump(backend().orders(uid), many=True)}
+            "orders": dump(order_out, backend().orders(uid), many=True)}
 
 
 @bp.get("/orders/number/<order_number>")

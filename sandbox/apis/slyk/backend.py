@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 
 from sandbox.core.api import Backend
+from sandbox.core.dumps import composed
 from sandbox.core.errors import Conflict, NotFound
 from sandbox.core.pagination import Page
 
@@ -209,12 +210,14 @@ class SlykBackend(Backend):
         return found
 
     def _with_user(self, order: dict) -> dict:
-        return {**order, "user": self.state["users"].get(order["userId"])}
+        user = self.state["users"].get(order["userId"])
+        return composed("slyk.order+user", (order, user), lambda: {**order, "user": user})
 
     def _line_view(self, line: dict, order: dict) -> dict:
         product = self._product(line["productId"])
         category = self.state["categories"].get(product["categoryId"])
-        return {**line, "order": order, "product": {**product, "category": category}}
+        return composed("slyk.line+order+product", (line, order, product, category),
+                        lambda: {**line, "order": order, "product": {**product, "category": category}})
 
     def _priced_line(self, order_id: str, requested: dict, use_bonus: bool, now: str) -> dict:
         product = self._product(requested["productId"])

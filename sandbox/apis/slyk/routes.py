@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import request
 
 from sandbox.core.api import api_blueprint, current_backend, json_body
+from sandbox.core.dumps import dump
 from sandbox.core.openapi import documented
 from sandbox.core.validation import load
 
@@ -31,11 +32,11 @@ def backend() -> SlykBackend:
 
 
 def one(schema, record) -> dict:
-    return {"data": schema.dump(record)}
+    return {"data": dump(schema, record)}
 
 
 def listed(schema, page) -> dict:
-    return {"data": schema.dump(page.items, many=True), "total": page.total}
+    return {"data": dump(schema, page.items, many=True), "total": page.total}
 
 
 @bp.get("/orders")
