@@ -20,6 +20,7 @@ from werkzeug import exceptions as http
 from sandbox import control, ui
 from sandbox.config import DEFAULTS, from_environment
 from sandbox.core import errors, openapi
+from sandbox.core.accesslog import AccessLog
 from sandbox.core.api import ApiSpec, session_name
 from sandbox.core.faults import FaultRule, Faults
 from sandbox.core.journal import SECRET_HEADERS, Journal
@@ -33,7 +34,6 @@ from sandbox.core.store import DEFAULT_SESSION, Store
 from sandbox.core.webhooks import Webhooks
 from sandbox.registry import load_apis
 
-access_log = logging.getLogger("sandbox.access")
 log = logging.getLogger("sandbox")
 
 SESSION_HEADER = "X-Sandbox-Session"
@@ -61,6 +61,7 @@ class Sandbox:
     faults: Faults
     webhooks: Webhooks
     snapshots: dict[str, dict[str, dict]] = field(default_factory=dict)   # session -> name -> snapshot
+    access_log: AccessLog | None = None     # set by `sandbox serve` unless --quiet
 
     def api_for_path(self, path: str) -> ApiSpec | None:
         return next((spec for spec in self.apis.values() if spec.owns(path)), None)
@@ -124,6 +125,14 @@ def _enable_cors(app: Flask, specs: list[ApiSpec]) -> None:
                *dict.fromkeys(header for spec in specs for header in spec.auth.headers())]
     CORS(app, origins="*" if origins.strip() == "*" else [o.strip() for o in origins.split(",") if o.strip()],
          allow_headers=allowed, expose_headers=EXPOSED_HEADERS, max_age=600)
+    hooks = app.after_request_funcs[None]
+    cors_hook = next(hook for hook in hooks if hook.__module__.startswith("flask_cors"))
+
+    def cors_for_browsers(response):
+        """flask-cors' hook, only for requests that carry Origin (every browser's cross-origin call and
+        preflight does): without one there is nothing to answer, and its matching costs ~30 us a request."""
+        return cors_hook(response) if "Origin" in request.headers else response
+    hooks[hooks.index(cors_hook)] = cors_for_browsers
 
 
 def _seeders(specs: list[ApiSpec], seed: int, orders: int | None, fixtures_dir: str | None,
@@ -276,7 +285,6 @@ def _finish_request(response):
             path=request.path, query=request.query_string, headers=list(request.headers.items()),
             secret=_secret_headers(spec), request_body=_request_body(), status=response.status_code,
             response_body=b"" if response.direct_passthrough else response.get_data(), duration_ms=elapsed)
-    if access_log.isEnabledFor(logging.INFO):
-        query = f"?{request.query_string.decode('latin-1')}" if request.query_string else ""
-        access_log.info("%s %s%s %s %.1fms", request.method, request.path, query, response.status_code, elapsed)
+    if box.access_log is not None:
+        box.access_log.write(request.method, request.path, request.query_string, response.status_code, elapsed)
     return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -49,14 +48,11 @@ def run(app) -> None:
     """Serve ``app`` with waitress: threads in one process, since the state lives in this process's memory."""
     import waitress
 
+    from sandbox.core.accesslog import AccessLog
+
     config = app.config
     if not config["QUIET"]:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-        access = logging.getLogger("sandbox.access")
-        access.addHandler(handler)
-        access.setLevel(logging.INFO)
-        access.propagate = False
+        app.extensions["sandbox"].access_log = AccessLog(sys.stdout)
     base = f"http://{config['HOST']}:{config['PORT']}"
     click.echo(f"order-sandbox {__version__} on {base} (seed {config['SEED']}, "
                f"{'data in ' + str(config['DATA_DIR']) if config['DATA_DIR'] else 'in memory'})")

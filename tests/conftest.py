@@ -62,13 +62,15 @@ def auth_headers(spec) -> dict[str, str]:
 
 
 def sample_get_paths(app, spec) -> list[str]:
-    """One concrete URL per GET route of the API (path parameters filled with 1)."""
+    """One concrete URL per GET route of the API, its path parameters naming seeded records."""
     import re
-    paths = []
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(spec.name + ".") and "GET" in rule.methods:
-            paths.append(re.sub(r"<[^>]+>", "1", rule.rule))
-    return sorted(paths)
+    values = seeded_values(app, spec)
+
+    def fill(match):
+        name = match.group(1).split(":")[-1]
+        return values.get(name, ["1"])[0]
+    return sorted(re.sub(r"<([^>]+)>", fill, rule.rule) for rule in app.url_map.iter_rules()
+                  if rule.endpoint.startswith(spec.name + ".") and "GET" in rule.methods)
 
 
 def pytest_sessionfinish(session, exitstatus):
