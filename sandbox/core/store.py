@@ -42,7 +42,7 @@ class Table:
     takes its own (rows and the outer index dicts at once, each index's id set when it touches it). Reset,
     snapshots and new sessions therefore cost the same with 50k records as with 100."""
 
-    __slots__ = ("name", "key", "_rows", "_indexes", "_next_id", "_undo", "_shared", "_owned")
+    __slots__ = ("name", "key", "_rows", "_indexes", "_next_id", "_undo", "_shared", "_owned", "_derived")
 
     def __init__(self, name: str, records: Iterable[Record] = (), *, key: str = "id",
                  indexes: Iterable[str] = ()):
@@ -53,6 +53,7 @@ class Table:
         self._next_id = 1
         self._undo: list | None = None
         self._shared = False                                # _rows and _indexes are another table's too
+        self._derived: dict | None = None                   # results computed from the rows, until a write
         self._owned: dict[str, set] | None = None           # per index, values whose id set is ours; None: all
         for record in records:
             self.insert(record)
@@ -86,6 +87,16 @@ class Table:
 
     def __iter__(self) -> Iterator[Record]:
         return iter(list(self._rows.values()))
+
+    def derived(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` (a pure function of the rows, e.g. a filtered and sorted list) remembered until the
+        next write to this table. Call it holding the state's lock."""
+        cache = self._derived
+        if cache is None:
+            cache = self._derived = {}
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
 
     def next_id(self) -> int:
         """The id an auto-increment column would give the next record (never reused, as in MySQL)."""
@@ -142,13 +153,15 @@ class Table:
         clone._rows, clone._indexes = self._rows, self._indexes
         clone._next_id = self._next_id
         clone._undo = None
+        clone._derived = self._derived     # same rows, same results; a write replaces only the writer's
         for table in (self, clone):
             table._shared = True
             table._owned = {field: set() for field in self._indexes}
         return clone
 
     def _writable(self) -> None:
-        """Before a write: take our own row dict and outer index dicts if they are shared."""
+        """Before a write: forget derived results; take our own row and outer index dicts if shared."""
+        self._derived = None
         if self._shared:
             self._rows = dict(self._rows)
             self._indexes = {field: dict(index) for field, index in self._indexes.items()}

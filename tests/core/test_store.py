@@ -240,3 +240,17 @@ def test_copies_share_until_one_writes_and_never_leak_writes_either_way():
     third = first.copy()
     third.delete(7)
     assert first.get(7) == {"id": 7, "group": 1} and [r["id"] for r in first.where("group", 1)] == [1, 3, 5, 7]
+
+
+def test_derived_results_last_until_the_next_write_of_that_table():
+    table = make_table()
+    calls = []
+
+    def ids():
+        calls.append(1)
+        return [r["id"] for r in table.all()]
+    assert table.derived("ids", ids) == [1, 2] and table.derived("ids", ids) == [1, 2] and len(calls) == 1
+    snapshot = table.copy()
+    table.insert({"customer": 3})
+    assert table.derived("ids", ids) == [1, 2, 3] and len(calls) == 2
+    assert snapshot.derived("ids", lambda: "recomputed") == [1, 2], "a copy keeps the results of its rows"

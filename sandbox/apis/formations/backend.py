@@ -42,9 +42,11 @@ class FormationsBackend(Backend):
     def orders(self, page: int = 1, **filters) -> list[dict]:
         """Page ``page`` (100 orders, by id) of the orders matching every given filter; past the end: []."""
         wanted = [(ORDER_FILTERS[name], value) for name, value in filters.items() if value is not None]
+        orders = self.state["orders"]
         with self.state.lock:
-            found = [o for o in self.state["orders"].all() if all(match(o, value) for match, value in wanted)]
-        found.sort(key=itemgetter("id"))
+            found = orders.derived(("list", tuple(sorted((k, v) for k, v in filters.items() if v is not None))),
+                                   lambda: sorted((o for o in orders.all() if all(match(o, value) for match, value in wanted)),
+                                                  key=itemgetter("id")))
         start = (page - 1) * PER_PAGE
         return found[start:start + PER_PAGE]
 

@@ -15,7 +15,7 @@ import uuid
 from sandbox.core.api import Backend
 from sandbox.core.dumps import composed
 from sandbox.core.errors import Conflict, NotFound
-from sandbox.core.pagination import Page
+from sandbox.core.pagination import Page, paginate
 
 from . import states
 from .amounts import ZERO, dec, money, quote, timestamp
@@ -43,8 +43,9 @@ class SlykBackend(Backend):
         """Orders with their user, filtered, sorted (newest first by default) and paged."""
         hide_drafts = query.flags.get("hideDrafts", "").lower() in TRUE_FLAGS
         with self.state.lock:
-            orders = [o for o in self.orders.all() if not (hide_drafts and o["orderStatus"] == states.DRAFT)]
-            page = ORDER_LIST.run(orders, query)
+            selected = self.orders.derived(("list", hide_drafts, query.conditions, query.sort), lambda: ORDER_LIST.select(
+                (o for o in self.orders.all() if not (hide_drafts and o["orderStatus"] == states.DRAFT)), query))
+            page = paginate(selected, query.page, query.size)
             return Page([self._with_user(o) for o in page.items], page.total, page.page, page.per_page)
 
     def order(self, order_id: str) -> dict:

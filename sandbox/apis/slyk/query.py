@@ -194,5 +194,9 @@ class ListSpec:
         return result
 
     def run(self, records: Iterable[Mapping], query: ListQuery) -> Page:
+        return paginate(self.select(records, query), query.page, query.size)
+
+    def select(self, records: Iterable[Mapping], query: ListQuery) -> list:
+        """The records the query's filters keep, in its order (every page of the list)."""
         kept = [r for r in records if all(self.matches(r, c) for c in query.conditions)]
-        return paginate(self.sorted(kept, query.sort), query.page, query.size)
+        return self.sorted(kept, query.sort)
