@@ -17,65 +17,43 @@ from typing import Any, Callable
 from flask import request
 from marshmallow import Schema
 
-CACHE_SIZE = 8192
+CACHE_SIZE = 16384
 
 
-class DumpCache:
+class IdentityMemo:
+    """Values built from objects, remembered while those very objects are the ones asked about (least
+    recently used dropped first). An entry holds its objects, so no other object can take their id()."""
+
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def dump(self, schema: Schema, obj, *, many: bool = False):
-        if many:
-            return [self.dump(schema, item) for item in obj]
-        # The cache holds obj, so no other object can take its id() while the entry lives.
-        key = (id(schema), id(obj), request.scheme, request.host)
+    def get(self, objects: tuple, tag: tuple, build: Callable[[], Any]):
+        key = (*tag, *map(id, objects))
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and hit[0] is obj:
+            if hit is not None and all(a is b for a, b in zip(hit[0], objects)):
                 self._entries.move_to_end(key)
                 return hit[1]
-        body = schema.dump(obj)
+        value = build()
         with self._lock:
-            self._entries[key] = (obj, body)
+            self._entries[key] = (objects, value)
             if len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-        return body
+        return value
 
 
-_cache = DumpCache()
+_memo = IdentityMemo()
 
 
 def dump(schema: Schema, obj, *, many: bool = False):
     """``schema.dump(obj, many=many)``, reusing the body of a record already dumped for this host."""
-    return _cache.dump(schema, obj, many=many)
-
-
-class _Views:
-    def __init__(self, size: int = CACHE_SIZE):
-        self.size = size
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, name: str, parts: tuple, build: Callable[[], Any]):
-        key = (name, *map(id, parts))
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and all(a is b for a, b in zip(hit[0], parts)):
-                self._entries.move_to_end(key)
-                return hit[1]
-        view = build()
-        with self._lock:
-            self._entries[key] = (parts, view)
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return view
-
-
-_views = _Views()
+    if many:
+        return [dump(schema, item) for item in obj]
+    return _memo.get((obj,), ("dump", id(schema), request.scheme, request.host), lambda: schema.dump(obj))
 
 
 def composed(name: str, parts: tuple, build: Callable[[], Any]):
     """The view ``build()`` makes from the records ``parts``; the same objects give the same view object."""
-    return _views.get(name, parts, build)
+    return _memo.get(parts, ("view", name), build)
