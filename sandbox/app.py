@@ -21,7 +21,7 @@ from sandbox import control, ui
 from sandbox.config import DEFAULTS, from_environment
 from sandbox.core import errors, openapi
 from sandbox.core.accesslog import AccessLog
-from sandbox.core.api import ApiSpec, session_name
+from sandbox.core.api import ApiSpec
 from sandbox.core.faults import FaultRule, Faults
 from sandbox.core.journal import SECRET_HEADERS, Journal
 from sandbox.core.rules import observed as observed_rules
@@ -204,25 +204,27 @@ def _render_error(exc: Exception):
 
 def _begin_request():
     """Before any route: timer, session, body limit, then injected faults (so they hit before auth too)."""
-    box: Sandbox = current_app.extensions["sandbox"]
-    g.started = time.perf_counter()
-    g.journal_seq = box.journal.next_seq()
-    g.sandbox_api = spec = box.api_for_path(request.path)   # set on every request: g may outlive one in tests
-    session = request.headers.get(SESSION_HEADER)
-    g.sandbox_session = DEFAULT_SESSION
+    # Every request pays this: the proxies (request, g, current_app) are resolved once, not per access.
+    app, req, ctx = current_app._get_current_object(), request._get_current_object(), g._get_current_object()
+    box: Sandbox = app.extensions["sandbox"]
+    ctx.started = time.perf_counter()
+    ctx.journal_seq = box.journal.next_seq()
+    path = req.path
+    ctx.sandbox_api = spec = box.api_for_path(path)   # set on every request: g may outlive one in tests
+    session = req.headers.get(SESSION_HEADER)
+    ctx.sandbox_session = DEFAULT_SESSION
     if session is not None:
         if not SESSION_NAME.match(session):
             raise errors.BadRequest(f"{SESSION_HEADER} must be 1-64 letters, digits, '.', '_', ':' or '-'.")
-        g.sandbox_session = session
+        ctx.sandbox_session = session
     if spec is None:
         # The control plane imports whole states, far larger than any API request.
-        request.max_content_length = current_app.config["CONTROL_MAX_CONTENT_LENGTH"]
-    limit = request.max_content_length
-    if limit and (request.content_length or 0) > limit:
+        req.max_content_length = app.config["CONTROL_MAX_CONTENT_LENGTH"]
+    limit = req.max_content_length
+    if limit and (req.content_length or 0) > limit:
         raise http.RequestEntityTooLarge()
     if spec is not None:
-        rule = box.faults.fire(session_name(), spec.name, request.method,
-                               (request.path, request.path[len(spec.mount):]))
+        rule = box.faults.fire(ctx.sandbox_session, spec.name, req.method, (path, path[len(spec.mount):]))
         if rule is not None:
             return _apply_fault(rule, spec)
     return None
@@ -268,23 +270,27 @@ def _secret_headers(spec: ApiSpec) -> frozenset[str]:
     return SECRET_HEADERS | {header.lower() for header in spec.auth.headers()}
 
 
-def _request_body() -> bytes:
+def _request_body(req) -> bytes:
+    if not req.content_length and "Transfer-Encoding" not in req.headers:
+        return b""                      # nothing was sent: no stream to read
     try:
-        return request.get_data(cache=True)
+        return req.get_data(cache=True)
     except http.RequestEntityTooLarge:
         return b"<body over the size limit, not read>"
 
 
 def _finish_request(response):
-    box: Sandbox = current_app.extensions["sandbox"]
-    elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    spec = g.get("sandbox_api", None)
+    app, req, ctx = current_app._get_current_object(), request._get_current_object(), g._get_current_object()
+    box: Sandbox = app.extensions["sandbox"]
+    now = time.perf_counter()
+    elapsed = (now - getattr(ctx, "started", now)) * 1000
+    spec = getattr(ctx, "sandbox_api", None)
     if spec is not None:
         box.journal.record(
-            session_name(), seq=g.journal_seq, time=time.time(), api=spec.name, method=request.method,
-            path=request.path, query=request.query_string, headers=list(request.headers.items()),
-            secret=_secret_headers(spec), request_body=_request_body(), status=response.status_code,
+            ctx.sandbox_session, seq=ctx.journal_seq, time=time.time(), api=spec.name, method=req.method,
+            path=req.path, query=req.query_string, headers=list(req.headers.items()),
+            secret=_secret_headers(spec), request_body=_request_body(req), status=response.status_code,
             response_body=b"" if response.direct_passthrough else response.get_data(), duration_ms=elapsed)
     if box.access_log is not None:
-        box.access_log.write(request.method, request.path, request.query_string, response.status_code, elapsed)
+        box.access_log.write(req.method, req.path, req.query_string, response.status_code, elapsed)
     return response
