@@ -104,9 +104,9 @@ def session_name() -> str:
 
 
 def backend_for(spec: ApiSpec):
-    box = sandbox()
-    backend = spec.backend(box.store.state(spec.name, session_name()), box.clock)
-    backend.events = box.webhooks.sink(spec.name, session_name())
+    box, session = sandbox(), session_name()
+    backend = spec.backend(box.store.state(spec.name, session), box.clock)
+    backend.events = box.webhooks.sink(spec.name, session)
     return backend
 
 
@@ -128,8 +128,9 @@ def external_url(spec: ApiSpec, path: str = "") -> str:
 
 
 def current_api() -> ApiSpec:
-    """The API whose blueprint serves this request."""
-    return sandbox().apis[request.blueprint]
+    """The API whose blueprint serves this request (found once per request from its path)."""
+    spec = g.get("sandbox_api")
+    return spec if spec is not None else sandbox().apis[request.blueprint]
 
 
 def current_backend():
