@@ -57,7 +57,7 @@ def run(app) -> None:
     click.echo(f"order-sandbox {__version__} on {base} (seed {config['SEED']}, "
                f"{'data in ' + str(config['DATA_DIR']) if config['DATA_DIR'] else 'in memory'})")
     for name, spec in app.extensions["sandbox"].apis.items():
-        click.echo(f"  {name:<11} {base}{spec.url_prefix}")
+        click.echo(f"  {name:<11} {base}{spec.client_base}")
     click.echo(f"  {'control':<11} {base}/__sandbox/health")
     sys.stdout.flush()
     waitress.serve(app, host=config["HOST"], port=int(config["PORT"]), threads=int(config["THREADS"]),

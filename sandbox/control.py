@@ -20,6 +20,7 @@ from sandbox import control_schemas as S
 from sandbox.core import errors
 from sandbox.core.api import session_name
 from sandbox.core.faults import parse_rule
+from sandbox.core.fixtures import FixtureError, check_records
 from sandbox.core.openapi import build, documented
 from sandbox.core.rules import catalogue, machines
 from sandbox.core.validation import parse_json_body
@@ -68,7 +69,7 @@ def health():
     """GET /__sandbox/health: 200 once the app exists, which is after seeding."""
     box = _box()
     return {"status": "ok", "version": __version__,
-            "apis": {name: spec.url_prefix for name, spec in box.apis.items()}}
+            "apis": {name: spec.client_base for name, spec in box.apis.items()}}
 
 
 @bp.post("/reset")
@@ -117,6 +118,12 @@ def import_state():
             problems[f"apis.{api}"] = [f"Unknown API; known: {', '.join(store.apis)}."]
             continue
         problem = _check_tables(tables, store.tables(api))
+        if problem is None:
+            try:
+                for name, records in tables.items():
+                    check_records(f"apis.{api}.{name}", records, store.seeded(api)[name].all(), strict=False)
+            except FixtureError as exc:
+                problem = str(exc)
         if problem:
             problems[f"apis.{api}"] = [problem]
             continue

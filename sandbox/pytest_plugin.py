@@ -40,7 +40,7 @@ class SandboxServer:
         """The base URL to point a client at: ``url("slyk")`` -> ``http://127.0.0.1:PORT/slyk``."""
         if api is None:
             return self.base_url
-        return self.base_url + self.app.extensions["sandbox"].apis[api].url_prefix
+        return self.base_url + self.app.extensions["sandbox"].apis[api].client_base
 
     def stop(self) -> None:
         self._server.close()

@@ -75,7 +75,8 @@ class TestState:
     @pytest.mark.parametrize("document", [
         [], {"apis": []}, {"apis": {}}, {"apis": {"nope": {}}}, {"apis": {"appx": {"nope": []}}},
         {"apis": {"appx": {"orders": [{"no-id": 1}]}}}, {"apis": {"appx": {"orders": [{"id": 1}, {"id": 1}]}}},
-        {"apis": {"appx": {"orders": "x"}}},
+        {"apis": {"appx": {"orders": "x"}}}, {"apis": {"slyk": {"orders": [{"id": "x1"}]}}},
+        {"apis": {"shop": {"orders": [{"id": 1, "status": "pending"}]}}},
     ])
     def test_a_bad_document_is_400_and_changes_nothing(self, client, document):
         before = client.get("/__sandbox/state").get_json()

@@ -148,7 +148,7 @@ def test_dashboard_shows_every_registered_api_with_base_url_auth_and_orders(clie
     text = page(client, url)
     for spec in SPECS:
         assert f'id="api-{spec.name}"' in text
-        assert f"http://localhost{spec.url_prefix}</code>" in text
+        assert f"http://localhost{spec.client_base}</code>" in text
         for line in describe.auth_description(spec):
             assert line in html.unescape(text)
         orders = box.store.state(spec.name)["orders"].all()
@@ -257,7 +257,7 @@ def test_docs_list_every_api_with_base_url_auth_curl_and_swagger_link(client, ap
     for spec in SPECS:
         section = re.search(rf'<section class="api doc" id="doc-{spec.name}">.*?</section>', text, re.S)[0]
         assert spec.title in html.unescape(section)
-        assert f"http://localhost{spec.url_prefix}</code>" in section
+        assert f"http://localhost{spec.client_base}</code>" in section
         curl = html.unescape(re.search(r'<pre class="curl">(.*?)</pre>', section, re.S)[1])
         assert curl.startswith("curl -g ") and "'http://localhost" + spec.url_prefix in curl
         for name, value in describe.auth_headers(spec).items():

@@ -94,3 +94,13 @@ def test_sessions_through_the_handle(sandbox_server):
     urllib.request.urlopen(request, timeout=5).read()
     assert len(job.requests()) == 1
     assert default.requests() == []
+
+
+def test_the_handle_gives_each_api_the_base_url_its_clients_use(sandbox_server):
+    from sandbox.pytest_plugin import Sandbox
+    handle = Sandbox(sandbox_server)
+    base = sandbox_server.base_url
+    assert handle.url("appx") == base + "/appx/api/v1"          # docs: GET /orders/{id} below /api/v1
+    assert handle.url("shop") == base + "/shop"                 # docs: GET /api/v1/shop/orders
+    assert handle.url("mittwald") == base + "/mittwald"         # the clients add /v2/...
+    assert handle.url("slyk") == base + "/slyk" and handle.url("formations") == base + "/formations"

@@ -63,6 +63,7 @@ class ApiSpec:
     rules: tuple = ()                                   # core.rules.Rule: what this API refuses, and why
     machines: Mapping[str, object] = field(default_factory=dict)   # name -> core.transitions.Transitions
     events: tuple[str, ...] = ()                       # webhook event names the API emits
+    base_in_client_url: bool = True   # False when the vendor's clients add base_path to every path themselves
     title: str = ""
     docs: str = ""
     bench: Bench = Bench()
@@ -72,6 +73,12 @@ class ApiSpec:
     @property
     def url_prefix(self) -> str:
         return self.mount + self.base_path
+
+    @property
+    def client_base(self) -> str:
+        """The path a client's base URL ends in: the mount, plus ``base_path`` when the vendor's documented
+        paths leave it out (appx documents ``/orders/{id}`` below ``/api/v1``; mittwald's clients add ``/v2``)."""
+        return self.url_prefix if self.base_in_client_url else self.mount
 
     def owns(self, path: str) -> bool:
         return path == self.mount or path.startswith(self.mount + "/")

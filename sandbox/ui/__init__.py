@@ -97,7 +97,7 @@ class Panel:
 
 def _panel(spec, page: int, per_page: int) -> Panel:
     url_map = current_app.url_map
-    panel = Panel(spec, _base_url() + spec.url_prefix, describe.auth_description(spec), describe.auth_headers(spec),
+    panel = Panel(spec, _base_url() + spec.client_base, describe.auth_description(spec), describe.auth_headers(spec),
                   spec.name in (current_app.config.get("TOKENS") or {}), describe.orders_table(spec),
                   rules=rules.catalogue(spec), machines=rules.machines(spec))
     if panel.table is None or panel.table not in spec.tables:
@@ -176,7 +176,7 @@ def docs():
         state = _box().store.state(spec.name, session_name())
         with state.lock:
             records = state[table].all()[:1] if table in spec.tables else []
-        entries.append({"spec": spec, "base_url": base + spec.url_prefix, "auth": describe.auth_description(spec),
+        entries.append({"spec": spec, "base_url": base + spec.client_base, "auth": describe.auth_description(spec),
                         "curl": describe.curl_example(spec, base, describe.example_path(
                             url_map, spec, records[0] if records else None)),
                         "spec_url": _spec_url(spec), "has_spec": _has_route(_spec_url(spec))})

@@ -14,6 +14,7 @@ API = ApiSpec(
     name="shop",
     mount="/shop",
     base_path="/api/v1/shop",
+    base_in_client_url=False,   # the docs\' paths (and the clients) include base_path
     blueprint=bp,
     backend=ShopBackend,
     render_error=errors.render,
