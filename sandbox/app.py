@@ -124,7 +124,8 @@ def _enable_cors(app: Flask, specs: list[ApiSpec]) -> None:
     allowed = ["Content-Type", "Accept", SESSION_HEADER, control.ADMIN_HEADER,
                *dict.fromkeys(header for spec in specs for header in spec.auth.headers())]
     CORS(app, origins="*" if origins.strip() == "*" else [o.strip() for o in origins.split(",") if o.strip()],
-         allow_headers=allowed, expose_headers=EXPOSED_HEADERS, max_age=600)
+         allow_headers=allowed, expose_headers=EXPOSED_HEADERS, max_age=600,
+         intercept_exceptions=False)   # errors are responses of our own handler: they pass the hook below
     hooks = app.after_request_funcs[None]
     cors_hook = next(hook for hook in hooks if hook.__module__.startswith("flask_cors"))
 

@@ -25,7 +25,7 @@ def main():
               help="Persist state here (one TinyDB file per API); default: memory only.")
 @click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False), default=None,
               help="Layer your own fixture files (same layout as fixtures/) over the packaged ones.")
-@click.option("--threads", type=int, default=None, help="Worker threads (default 8).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Worker threads (default 8).")
 @click.option("--quiet", is_flag=True, default=None, help="No access log.")
 def serve(host, port, seed, seed_orders, data_dir, fixtures_dir, threads, quiet):
     """Serve every emulated API on one multi-threaded WSGI server (waitress)."""
@@ -59,9 +59,21 @@ def run(app) -> None:
     for name, spec in app.extensions["sandbox"].apis.items():
         click.echo(f"  {name:<11} {base}{spec.client_base}")
     click.echo(f"  {'control':<11} {base}/__sandbox/health")
+    if not _loopback(config["HOST"]) and not config.get("ADMIN_TOKEN"):
+        click.echo(f"warning: bound to {config['HOST']} without SANDBOX_ADMIN_TOKEN: any client that reaches this "
+                   "port can reset, import and fault the sandbox (/__sandbox/). Set SANDBOX_ADMIN_TOKEN to require "
+                   "X-Sandbox-Admin-Token from clients that are not on loopback.", err=True)
     sys.stdout.flush()
     waitress.serve(app, host=config["HOST"], port=int(config["PORT"]), threads=int(config["THREADS"]),
                    ident="order-sandbox", _quiet=True)
+
+
+def _loopback(host: str) -> bool:
+    from ipaddress import ip_address
+    try:
+        return host == "localhost" or ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @main.command()

@@ -10,7 +10,8 @@ Who may call it: a client on loopback always; a client elsewhere (the sandbox in
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timezone
+import math
+from datetime import datetime, timedelta, timezone
 from ipaddress import ip_address
 
 from flask import Blueprint, current_app, request
@@ -27,6 +28,7 @@ from sandbox.core.validation import parse_json_body
 
 bp = Blueprint("control", __name__, url_prefix="/__sandbox")
 ADMIN_HEADER = "X-Sandbox-Admin-Token"
+CLOCK_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 12, 31, tzinfo=timezone.utc))
 
 
 def _box():
@@ -181,6 +183,13 @@ def restore_snapshot(name):
     return {"restored": name, "apis": list(saved["states"])}
 
 
+@bp.delete("/snapshots")
+@documented("DELETE /__sandbox/snapshots: forget every named snapshot of this session.", response=None, status=204)
+def delete_snapshots():
+    _box().snapshots.pop(session_name(), None)
+    return "", 204
+
+
 @bp.delete("/snapshots/<name>")
 @documented("DELETE /__sandbox/snapshots/{name}: forget a named snapshot.", response=None, status=204)
 def delete_snapshot(name):
@@ -207,9 +216,11 @@ def list_requests():
                                  details={"since": ["Must be a sequence number or an ISO 8601 time."]}) from None
     entries = _box().journal.entries(session_name(), api=args.get("api"), method=args.get("method"),
                                      path=args.get("path"), status=int(status) if status else None, since=since)
-    limit = args.get("limit", type=int)
-    if limit:
-        entries = entries[-limit:]
+    limit = args.get("limit")
+    if limit is not None:
+        if not limit.isdigit() or int(limit) < 1:
+            raise errors.Invalid("limit must be a positive integer.", details={"limit": ["Must be an integer >= 1."]})
+        entries = entries[-int(limit):]
     return {"requests": [entry.as_json() for entry in entries], "total": len(entries)}
 
 
@@ -334,18 +345,27 @@ def set_clock():
     if not isinstance(body, dict) or not ({"now", "advance_seconds"} & set(body)):
         raise errors.Invalid("Send {\"now\": ISO 8601} or {\"advance_seconds\": N}.",
                              details={"now": ["Send now or advance_seconds."]})
+    moment, seconds = None, body.get("advance_seconds", 0)
     if "now" in body:
         try:
             moment = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
         except ValueError:
             raise errors.Invalid("now must be an ISO 8601 date-time.",
                                  details={"now": ["Must be an ISO 8601 date-time."]}) from None
-        clock.freeze(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
-    if "advance_seconds" in body:
-        seconds = body["advance_seconds"]
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-            raise errors.Invalid("advance_seconds must be a number.",
-                                 details={"advance_seconds": ["Must be a number."]})
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+        raise errors.Invalid("advance_seconds must be a number.", details={"advance_seconds": ["Must be a number."]})
+    # Every timestamp an API writes must stay a valid RFC 3339 / Ymd date: keep the clock within 1970-9000.
+    try:
+        target = (moment or clock.now()) + timedelta(seconds=seconds)
+    except OverflowError:
+        target = None
+    if target is None or not CLOCK_RANGE[0] <= target <= CLOCK_RANGE[1]:
+        raise errors.Invalid("The clock must stay between 1970-01-01 and 9000-12-31.",
+                             details={"now": ["The resulting time must be between 1970-01-01 and 9000-12-31."]})
+    if moment is not None:
+        clock.freeze(moment)
+    if seconds:
         clock.advance(seconds)
     return _clock_state()
 

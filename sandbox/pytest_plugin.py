@@ -117,10 +117,11 @@ class Sandbox:
         return self.control("GET", "/state", api=api)["apis"]
 
     def clean(self) -> None:
-        """Seeded state, empty journal, no faults, real time."""
+        """Seeded state, empty journal, no faults, no snapshots, no webhooks, real time."""
         self.reset()
         self.control("DELETE", "/requests")
         self.control("DELETE", "/faults")
+        self.control("DELETE", "/snapshots")
         self.control("DELETE", "/clock")
 
 

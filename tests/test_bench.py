@@ -24,7 +24,7 @@ def test_every_bench_target_answers_2xx_and_creates_repeat(spec):
     store, client = app.extensions["sandbox"].store, app.test_client()
     if setup:
         data = store.state(spec.name).export()
-        store.replace(spec.name, {t: data[t] + list(setup.records.get(t, ())) for t in data})
+        store.restore({spec.name: store.build(spec.name, {t: data[t] + list(setup.records.get(t, ())) for t in data})})
     targets, missing = resolve_targets([spec], lambda api, table: store.state(api)[table].all()[0])
     assert {t.kind for t in targets} | {key.split("/")[1] for key in missing} == {"one", "list", "create"}
     for target in targets:

@@ -142,6 +142,8 @@ class TestJournal:
     def test_bad_filters_are_400(self, client):
         assert client.get("/__sandbox/requests?status=abc").status_code == 400
         assert client.get("/__sandbox/requests?since=yesterday").status_code == 400
+        assert client.get("/__sandbox/requests?limit=abc").status_code == 400
+        assert client.get("/__sandbox/requests?limit=-1").status_code == 400
 
     def test_clear_and_bound(self):
         from sandbox import create_app
@@ -189,12 +191,23 @@ class TestFaults:
         first = pattern()
         assert first == pattern() and {200, 500} == set(first)
 
+    def test_probability_does_not_depend_on_rules_that_came_and_went_before(self, client):
+        def pattern():
+            client.post("/__sandbox/faults", json={"status": 500, "probability": 0.5})
+            seen = [client.get(ORDER, headers=APPX).status_code for _ in range(20)]
+            client.delete("/__sandbox/faults")
+            return seen
+        first = pattern()
+        client.post("/__sandbox/faults", json={"delay_ms": 1, "times": 1, "api": "shop"})
+        client.delete("/__sandbox/faults")
+        assert pattern() == first
+
     def test_clear(self, client):
         client.post("/__sandbox/faults", json={"status": 500})
         assert client.delete("/__sandbox/faults").status_code == 204
         assert client.get(ORDER, headers=APPX).status_code == 200
 
-    @pytest.mark.parametrize("rule", [{}, {"status": 999}, {"api": "nope", "status": 500}, {"status": "500"},
+    @pytest.mark.parametrize("rule", [{}, {"status": 999}, {"status": 200}, {"status": 302}, {"api": "nope", "status": 500}, {"status": "500"},
                                       {"delay_ms": -1}, {"times": 0, "status": 500}, {"probability": 2, "status": 500},
                                       {"status": 500, "colour": "red"}, [1]])
     def test_bad_rules_are_400(self, client, rule):
@@ -212,7 +225,9 @@ class TestClock:
         assert client.delete("/__sandbox/clock").get_json()["frozen"] is False
         assert client.get("/__sandbox/clock").get_json()["now"] >= "2026"
 
-    @pytest.mark.parametrize("body", [{}, {"now": "yesterday"}, {"advance_seconds": "10"}, {"advance_seconds": True}])
+    @pytest.mark.parametrize("body", [{}, {"now": "yesterday"}, {"advance_seconds": "10"}, {"advance_seconds": True},
+                                      {"advance_seconds": 1e308}, {"now": "0001-01-01T00:00:00Z"},
+                                      {"now": "9999-12-31T23:59:59Z"}, {"now": "2025-01-01T00:00:00Z", "advance_seconds": -1e12}])
     def test_bad_clock_requests_are_400(self, client, body):
         assert client.put("/__sandbox/clock", json=body).status_code == 400
 

@@ -33,6 +33,13 @@ def test_responses_and_errors_carry_cors_headers(client, app, spec):
         assert "X-Pagination-TotalCount" in response.headers.get("Access-Control-Expose-Headers", "")
 
 
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_a_request_without_origin_gets_no_cors_headers_even_when_refused(client, app, spec):
+    for headers in (auth_headers(spec), {}):
+        response = client.get(sample_get_paths(app, spec)[0], headers=headers)
+        assert "Access-Control-Allow-Origin" not in response.headers, response.status_code
+
+
 def test_control_plane_allows_browsers(client):
     response = client.post("/__sandbox/reset", headers={"Origin": "http://localhost:3000"})
     assert response.headers["Access-Control-Allow-Origin"]

@@ -23,6 +23,7 @@ def test_server_and_journal(sandbox):
 
 def test_each_test_starts_clean(sandbox):
     assert sandbox.requests() == []
+    assert sandbox.control("GET", "/snapshots") == {"snapshots": []}
 
 def test_faults_and_clock(sandbox):
     sandbox.fault(api="appx", status=503, times=1)
@@ -39,6 +40,9 @@ def test_snapshot_restore(sandbox):
     name = sandbox.snapshot()
     sandbox.restore(name)
     assert set(sandbox.state()) >= {"appx"}
+
+def test_snapshots_do_not_leak_into_the_next_test(sandbox):
+    assert sandbox.control("GET", "/snapshots") == {"snapshots": []}
 
 def test_in_process(sandbox_client):
     assert sandbox_client.get("/__sandbox/health").status_code == 200
@@ -64,7 +68,7 @@ def test_the_plugin_serves_a_client_suite(pytester):
     pytester.makeconftest(USER_CONFTEST)
     pytester.makepyfile(test_client=CLIENT_SUITE)
     result = pytester.runpytest_subprocess("-p", "no:flask")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)
 
 
 def test_a_fault_can_drop_the_connection(sandbox):

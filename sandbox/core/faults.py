@@ -2,7 +2,8 @@
 
 A rule matches an API (or ``*``), a method (or ``*``) and a path glob (matched against the full sandbox
 path and the path below the API's mount). ``times`` bounds how often it fires; ``probability`` makes it
-fire at random, from a generator seeded with the sandbox seed and the rule's id, so a run is repeatable.
+fire at random, from a generator seeded with the sandbox seed, the session and the rule's place among the
+session's rules since they were last cleared, so a test run repeats whatever ran before it.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ def parse_rule(data: Any, known_apis: list[str]) -> dict:
     if not problems:
         if data.get("api", "*") not in ["*", *known_apis]:
             problems["api"] = [f"Unknown API; one of: *, {', '.join(known_apis)}."]
-        if data.get("status") is not None and not 100 <= data["status"] <= 599:
-            problems["status"] = ["Must be an HTTP status between 100 and 599."]
+        if data.get("status") is not None and not 400 <= data["status"] <= 599:
+            problems["status"] = ["Must be an error status between 400 and 599 (a delay alone needs none)."]
         if not 0 <= data.get("delay_ms", 0) <= 60_000:
             problems["delay_ms"] = ["Must be between 0 and 60000."]
         if data.get("times") is not None and data["times"] < 1:
@@ -100,13 +101,17 @@ class Faults:
         self.seed = seed
         self._lock = threading.Lock()
         self._rules: dict[str, list[FaultRule]] = {}
+        self._added: dict[str, int] = {}          # rules added to a session since it was last cleared
         self._ids = itertools.count(1)
 
     def add(self, session: str, rule: dict) -> FaultRule:
-        rule_id = next(self._ids)
-        created = FaultRule(id=rule_id, **rule, _random=random.Random(self.seed * 1_000_003 + rule_id))
         with self._lock:
-            self._rules.setdefault(session, []).append(created)
+            rules = self._rules.setdefault(session, [])
+            place = self._added.get(session, 0)
+            self._added[session] = place + 1
+            created = FaultRule(id=next(self._ids), **rule,
+                                _random=random.Random(f"{self.seed}:{session}:{place}"))
+            rules.append(created)
         return created
 
     def rules(self, session: str) -> list[FaultRule]:
@@ -116,6 +121,7 @@ class Faults:
     def clear(self, session: str) -> None:
         with self._lock:
             self._rules.pop(session, None)
+            self._added.pop(session, None)
 
     def fire(self, session: str, api: str, method: str, paths: tuple[str, ...]) -> FaultRule | None:
         """The first live rule that matches and, by its probability, fires now (counted)."""

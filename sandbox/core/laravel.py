@@ -49,7 +49,7 @@ def validation_message(details: dict[str, list[str]]) -> str:
 def render_error(err: errors.SandboxError) -> tuple[dict, int]:
     """Laravel's JSON exception rendering with APP_DEBUG off."""
     if isinstance(err, errors.RouteNotFound):
-        return {"message": f"The route {err.path.strip('/')} could not be found."}, 404
+        return {"message": f"The route {err.path.strip('/') or '/'} could not be found."}, 404
     if isinstance(err, errors.MethodNotAllowed):
         return {"message": f"The {err.method} method is not supported for route {err.path.strip('/')}. "
                            f"Supported methods: {', '.join(err.allowed)}."}, 405

@@ -33,6 +33,7 @@ from tinydb.storages import Storage
 Record = dict[str, Any]
 _MISSING = object()
 DEFAULT_SESSION = "default"
+DERIVED_PER_TABLE = 32      # results Table.derived keeps per table (each can be a full sorted list)
 
 
 class Table:
@@ -73,12 +74,6 @@ class Table:
             return [rows[i] for i in index.get(value, ())]
         return [r for r in self._rows.values() if r.get(field) == value]
 
-    def count_where(self, field: str, value: Any) -> int:
-        index = self._indexes.get(field)
-        if index is not None:
-            return len(index.get(value, ()))
-        return len(self.where(field, value))
-
     def __len__(self) -> int:
         return len(self._rows)
 
@@ -95,6 +90,8 @@ class Table:
         if cache is None:
             cache = self._derived = {}
         if key not in cache:
+            if len(cache) >= DERIVED_PER_TABLE:     # many distinct queries between writes: forget the oldest
+                del cache[next(iter(cache))]
             cache[key] = compute()
         return cache[key]
 
@@ -413,10 +410,6 @@ class Store:
     def build(self, api: str, data: Mapping[str, list[Record]]) -> ApiState:
         """A detached state from plain data (table -> records); raises KeyError/TypeError on bad data."""
         return self._build(api, data)
-
-    def replace(self, api: str, data: Mapping[str, list[Record]], session: str = DEFAULT_SESSION) -> None:
-        """Swap one API's state for ``data`` (table -> records), e.g. an imported snapshot."""
-        self.restore({api: self._build(api, data)}, session)
 
     # -- internals ---------------------------------------------------------------------------------
     def _session(self, session: str) -> dict[str, ApiState]:

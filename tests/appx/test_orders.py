@@ -105,6 +105,9 @@ class TestErrors:
         assert response.status_code == 404
         assert response.get_json() == {"message": "The route api/v1/invoices could not be found."}
 
+    def test_the_mount_root_is_laravel_404_for_route_slash(self, client):
+        assert client.get("/appx").get_json() == {"message": "The route / could not be found."}
+
     def test_wrong_method_is_laravel_405(self, client):
         response = client.delete(f"{BASE}/orders/15", headers=AUTH)
         assert response.status_code == 405

@@ -19,7 +19,7 @@ def test_lookup_by_id_and_by_index():
     assert table.get(2) == {"id": 2, "customer": 8}
     assert table.get(3) is None
     assert table.where("customer", 7) == [{"id": 1, "customer": 7}]
-    assert table.count_where("customer", 9) == 0
+    assert table.where("customer", 9) == []
 
 
 def test_insert_assigns_auto_increment_ids_and_never_reuses_them():
@@ -117,9 +117,9 @@ def test_reset_restores_exactly_the_seeded_state():
     assert store.state("shop")["orders"].next_id() == 3
 
 
-def test_unknown_table_in_replace_is_refused():
+def test_unknown_table_in_build_is_refused():
     with pytest.raises(KeyError):
-        seeded_store().replace("shop", {"nope": []})
+        seeded_store().build("shop", {"nope": []})
 
 
 def test_persisted_state_survives_a_restart_as_a_tinydb_file(tmp_path):

@@ -2,10 +2,11 @@
 
 Orders hold lines; fulfilment is counted per line (``fulfilledQuantity`` within 0..quantity) and the
 order's status follows its lines; payments and refunds move ``paidAmount`` and the payment status along
-``states.PAYMENT_FLOW``. Every write runs in one transaction, so a refused request changes nothing.
+``states.PAYMENT_FLOW``. Every write runs in one transaction, so a refused request changes nothing, and
+emits its store webhook event (``store.order.*``) only once it commits.
 
 Not emulated: wallets and balances (``walletId`` is stored, never charged), the bonus balance behind
-``useBonus``, stock, product questions, webhooks (``store.order.*``), ``include`` query options (the
+``useBonus``, stock, product questions, ``include`` query options (the
 documented embeds are always present), and any other Slyk resource (products, users ... are seeded only)."""
 
 from __future__ import annotations
