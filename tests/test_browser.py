@@ -125,6 +125,7 @@ def test_dashboard_shows_apis_orders_json_transitions_and_reset(page, server, tm
 
 
 def test_dashboard_pages_one_api_and_keeps_the_session(page, server):
+    server.app.extensions["sandbox"].store.state("fakeshop", "browser-job")   # a client's first request makes it
     page.goto(server.base_url + "/__sandbox/?session=browser-job")
     assert page.locator(".top .session code").inner_text() == "browser-job"
     press_and_reload(page, order_row(page, "fakeshop", 30).locator("button.transition", has_text="cancel"))

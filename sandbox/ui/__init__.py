@@ -53,6 +53,10 @@ def _session_from_query():
         return
     if not SESSION_NAME.match(name):
         raise errors.BadRequest("session must be 1-64 letters, digits, '.', '_', ':' or '-'.")
+    # Looking must not create: a session is made by a request to an API, and one made here could push
+    # a CI job's session out of the least-recently-used cap.
+    if name not in _box().store.sessions():
+        raise errors.NotFound(f"No session named {name!r} yet; live: {', '.join(_box().store.sessions())}.")
     g.sandbox_session = name
 
 
