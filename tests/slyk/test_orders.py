@@ -438,3 +438,10 @@ def test_every_seeded_order_agrees_with_its_lines_and_payments(box):
             assert 0 <= line["fulfilledQuantity"] <= line["quantity"]
         if record["orderStatus"] == "fulfilled" and record["id"] != "7938e446-1c77-4513-8cb0-8b1f2e9f47b0":
             assert record["fulfilledAt"] and all(l["status"] == "fulfilled" for l in lines)
+
+
+def test_a_repeated_list_parameter_is_a_validation_error(client):
+    response = client.get(BASE + "/orders?filter[amount]=gt:5&filter[amount]=lt:6", headers=KEY)
+    assert response.status_code == 400 and response.get_json()["code"] == "validation_failed"
+    assert "filter[amount]" in str(response.get_json()["errors"])
+    assert client.get(BASE + "/orders?page[size]=2&page[size]=3", headers=KEY).status_code == 400

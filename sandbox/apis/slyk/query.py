@@ -104,6 +104,10 @@ class ListSpec:
         sort = self._sort(args.get("sort"), errors)
         conditions, flags = [], {}
         for key in args:
+            if len(getattr(args, "getlist", lambda _: [None])(key)) > 1:
+                # qs turns a repeated key into an array, which no filter or page parameter takes
+                errors.setdefault(key, []).append("Give this parameter once; list values with in:a,b.")
+                continue
             match = _FILTER_KEY.match(key)
             if key.startswith("filter") and not match:
                 errors.setdefault(key, []).append("Unknown filter.")
