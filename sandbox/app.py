@@ -9,6 +9,7 @@ import re
 import socket
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Mapping
@@ -43,6 +44,7 @@ FORCED_ERRORS = {400: errors.BadRequest, 401: errors.Unauthorized, 403: errors.F
                  500: errors.InternalError}
 
 
+FAULT_RETRY_SECONDS = 1
 DROPPED_STATUS = 499   # what the journal shows for a request whose connection a fault rule dropped
 
 
@@ -246,6 +248,10 @@ def _apply_fault(rule: FaultRule, spec: ApiSpec):
         response = current_app.json.response(body) if body is not None else current_app.response_class()
     response.status_code = rule.status
     response.headers["X-Sandbox-Fault"] = str(rule.id)
+    if rule.status == 429 and "Retry-After" not in response.headers:
+        # A client's back-off reads it: in the API's own format, one second ahead.
+        retry = current_app.extensions["sandbox"].clock.now() + timedelta(seconds=FAULT_RETRY_SECONDS)
+        response.headers["Retry-After"] = spec.retry_after(retry) if spec.retry_after else str(FAULT_RETRY_SECONDS)
     return response
 
 

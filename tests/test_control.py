@@ -167,6 +167,14 @@ class TestFaults:
         assert client.get(ORDER, headers=APPX).status_code == 200
         assert client.get("/__sandbox/faults").get_json()["faults"][0]["fired"] == 2
 
+    def test_a_forced_429_carries_retry_after_in_the_api_format(self, client, box):
+        from datetime import datetime, timezone
+        box.clock.freeze(datetime(2025, 1, 15, 9, 0, tzinfo=timezone.utc))
+        client.post("/__sandbox/faults", json={"status": 429})
+        assert client.get(ORDER, headers=APPX).headers["Retry-After"] == "1"
+        formations = client.get("/formations/orders", headers={"Authorization": "Basic k"})
+        assert formations.status_code == 429 and formations.headers["Retry-After"] == "20250115090001"
+
     def test_custom_body_method_and_path_matching(self, client):
         client.post("/__sandbox/faults", json={"method": "GET", "path": "/api/v1/customers/*", "status": 500,
                                                "body": {"custom": True}})

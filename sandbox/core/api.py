@@ -63,6 +63,7 @@ class ApiSpec:
     rules: tuple = ()                                   # core.rules.Rule: what this API refuses, and why
     machines: Mapping[str, object] = field(default_factory=dict)   # name -> core.transitions.Transitions
     events: tuple[str, ...] = ()                       # webhook event names the API emits
+    retry_after: Callable | None = None   # datetime -> the API's Retry-After value; None: delta-seconds
     base_in_client_url: bool = True   # False when the vendor's clients add base_path to every path themselves
     title: str = ""
     docs: str = ""

@@ -6,6 +6,7 @@ from sandbox.core.auth import Auth, Credential
 
 from . import errors, states
 from .backend import FormationsBackend
+from .ratelimit import uk_ymdhis
 from .routes import bp
 from .schemas import FormationsErrorOut
 from .seed import seed
@@ -21,6 +22,7 @@ API = ApiSpec(
     tables={"orders": ("status",), "orderlines": ("order_id",)},
     auth=Auth.of(Credential("Authorization", "Basic")),
     rules=states.RULES,
+    retry_after=uk_ymdhis,      # eFiling documents Retry-After as a YmdHis timestamp
     title="formations (eFiling by BD Group company-formation orders)",
     bench=Bench(one="get-orderlines", list="GET /orders"),   # no single-order endpoint: one order's lines
     error_schema=FormationsErrorOut,
