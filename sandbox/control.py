@@ -10,7 +10,6 @@ Who may call it: a client on loopback always; a client elsewhere (the sandbox in
 from __future__ import annotations
 
 import hmac
-import math
 from datetime import datetime, timedelta, timezone
 from ipaddress import ip_address
 
@@ -20,11 +19,11 @@ from sandbox import __version__
 from sandbox import control_schemas as S
 from sandbox.core import errors
 from sandbox.core.api import session_name
-from sandbox.core.faults import parse_rule
+from sandbox.core.faults import FaultIn, parse_rule
 from sandbox.core.fixtures import FixtureError, check_records
 from sandbox.core.openapi import build, documented
 from sandbox.core.rules import catalogue, machines
-from sandbox.core.validation import parse_json_body
+from sandbox.core.validation import load, parse_json_body
 
 bp = Blueprint("control", __name__, url_prefix="/__sandbox")
 ADMIN_HEADER = "X-Sandbox-Admin-Token"
@@ -203,24 +202,11 @@ def delete_snapshot(name):
 @documented(response=S.RequestsOut, query=S.RequestsQueryIn, errors=(400,))
 def list_requests():
     """GET /__sandbox/requests?api=&method=&path=<glob>&status=&since=<seq|ISO time>&limit=: oldest first."""
-    args = request.args
-    status = args.get("status")
-    if status is not None and not status.isdigit():
-        raise errors.Invalid("status must be an integer.", details={"status": ["Must be an integer."]})
-    since = args.get("since")
-    if since and not since.isdigit():
-        try:
-            datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError:
-            raise errors.Invalid("since must be a sequence number or an ISO 8601 time.",
-                                 details={"since": ["Must be a sequence number or an ISO 8601 time."]}) from None
-    entries = _box().journal.entries(session_name(), api=args.get("api"), method=args.get("method"),
-                                     path=args.get("path"), status=int(status) if status else None, since=since)
-    limit = args.get("limit")
-    if limit is not None:
-        if not limit.isdigit() or int(limit) < 1:
-            raise errors.Invalid("limit must be a positive integer.", details={"limit": ["Must be an integer >= 1."]})
-        entries = entries[-int(limit):]
+    query = load(S.RequestsQueryIn(), request.args.to_dict())
+    entries = _box().journal.entries(session_name(), api=query.get("api"), method=query.get("method"),
+                                     path=query.get("path"), status=query.get("status"), since=query.get("since"))
+    if "limit" in query:
+        entries = entries[-query["limit"]:]
     return {"requests": [entry.as_json() for entry in entries], "total": len(entries)}
 
 
@@ -232,7 +218,7 @@ def clear_requests():
 
 # -- faults ---------------------------------------------------------------------------------------
 @bp.post("/faults")
-@documented(response=S.FaultOut, status=201, body=S.FaultIn, errors=(400,))
+@documented(response=S.FaultOut, status=201, body=FaultIn, errors=(400,))
 def add_fault():
     """POST /__sandbox/faults {api, method, path, status, body, message, delay_ms, drop, times, probability}."""
     rule = _box().faults.add(session_name(), parse_rule(_body(), list(_box().apis)))
@@ -257,31 +243,18 @@ def clear_faults():
 @documented(response=S.WebhookOut, status=201, body=S.WebhookIn, errors=(400,))
 def subscribe_webhook():
     """POST /__sandbox/webhooks {"api": "slyk", "url": "http://127.0.0.1:9000/hook", "events": [...]}."""
-    body = _body()
+    body = load(S.WebhookIn(), _body())
     box = _box()
-    problems = {}
-    if not isinstance(body, dict):
-        raise errors.Invalid("Send a JSON object.", details={"_schema": ["Expected a JSON object."]})
-    api = body.get("api")
-    spec = box.apis.get(api) if isinstance(api, str) else None
+    spec = box.apis.get(body["api"])
     if spec is None or not spec.events:
         with_events = [name for name, s in box.apis.items() if s.events]
-        problems["api"] = [f"Must name an API that emits webhooks: {', '.join(with_events)}."]
-    url = body.get("url")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        problems["url"] = ["Must be an http:// or https:// URL."]
-    events = body.get("events", [])
-    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
-        problems["events"] = ["Must be a list of event names (empty or absent: every event)."]
-    elif spec is not None and spec.events and set(events) - set(spec.events):
-        problems["events"] = [f"Unknown events {sorted(set(events) - set(spec.events))}; "
-                              f"known: {', '.join(spec.events)}."]
-    unknown = set(body) - {"api", "url", "events"}
+        raise errors.Invalid("Unknown API.", details={"api": [f"Must name an API that emits webhooks: "
+                                                               f"{', '.join(with_events)}."]})
+    unknown = sorted(set(body["events"]) - set(spec.events))
     if unknown:
-        problems.update({key: ["Unknown field."] for key in sorted(unknown)})
-    if problems:
-        raise errors.Invalid(next(iter(problems.values()))[0], details=problems)
-    return box.webhooks.subscribe(session_name(), api, url, events).as_json(), 201
+        raise errors.Invalid("Unknown events.", details={"events": [f"Unknown events {unknown}; known: "
+                                                                     f"{', '.join(spec.events)}."]})
+    return box.webhooks.subscribe(session_name(), spec.name, body["url"], body["events"]).as_json(), 201
 
 
 @bp.get("/webhooks")
@@ -340,21 +313,9 @@ def get_clock():
 @documented(response=S.ClockOut, body=S.ClockIn, errors=(400,))
 def set_clock():
     """PUT /__sandbox/clock {"now": "2025-03-31T09:00:00Z"} freezes; {"advance_seconds": N} moves it."""
-    body = _body()
+    body = load(S.ClockIn(), _body())
     clock = _box().clock
-    if not isinstance(body, dict) or not ({"now", "advance_seconds"} & set(body)):
-        raise errors.Invalid("Send {\"now\": ISO 8601} or {\"advance_seconds\": N}.",
-                             details={"now": ["Send now or advance_seconds."]})
-    moment, seconds = None, body.get("advance_seconds", 0)
-    if "now" in body:
-        try:
-            moment = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
-        except ValueError:
-            raise errors.Invalid("now must be an ISO 8601 date-time.",
-                                 details={"now": ["Must be an ISO 8601 date-time."]}) from None
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
-        raise errors.Invalid("advance_seconds must be a number.", details={"advance_seconds": ["Must be a number."]})
+    moment, seconds = body.get("now"), body.get("advance_seconds", 0)
     # Every timestamp an API writes must stay a valid RFC 3339 / Ymd date: keep the clock within 1970-9000.
     try:
         target = (moment or clock.now()) + timedelta(seconds=seconds)

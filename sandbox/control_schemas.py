@@ -5,7 +5,11 @@ generated from these schemas, so the two cannot drift apart."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from datetime import datetime, timezone
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from sandbox.core.validation import StrictNumber
 
 STRINGS = fields.List(fields.String())
 ANY_OBJECT = {"type": "object"}
@@ -72,13 +76,24 @@ class RestoredSnapshotOut(Schema):
     apis = STRINGS
 
 
+def _sequence_or_time(value: str) -> None:
+    if not value.isdigit():
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError("Must be a sequence number or an ISO 8601 time.") from None
+
+
 class RequestsQueryIn(Schema):
+    class Meta:
+        unknown = EXCLUDE          # like the APIs, the journal ignores query keys it does not know
+
     api = fields.String()
     method = fields.String()
     path = fields.String(metadata={"description": "A glob matched against the path"})
     status = fields.Integer()
-    since = fields.String(metadata={"description": "A sequence number or an ISO 8601 time"})
-    limit = fields.Integer()
+    since = fields.String(validate=_sequence_or_time, metadata={"description": "A sequence number or an ISO 8601 time"})
+    limit = fields.Integer(validate=validate.Range(min=1))
 
 
 class JournalEntryOut(Schema):
@@ -104,19 +119,6 @@ class DeletedOut(Schema):
     deleted = fields.Integer()
 
 
-class FaultIn(Schema):
-    api = fields.String(metadata={"description": "An API name or *"})
-    method = fields.String()
-    path = fields.String(metadata={"description": "A glob against the full path or the path below the mount"})
-    status = fields.Integer(allow_none=True)
-    body = fields.Raw(metadata={"description": "Answer this body instead of an error in the API's shape"})
-    message = fields.String()
-    delay_ms = fields.Integer()
-    drop = fields.Boolean()
-    times = fields.Integer(allow_none=True)
-    probability = fields.Float()
-
-
 class FaultOut(Schema):
     id = fields.Integer()
     api = fields.String()
@@ -140,8 +142,14 @@ class FaultsOut(Schema):
 
 
 class ClockIn(Schema):
-    now = fields.String(metadata={"description": "Freeze the clock at this ISO 8601 time"})
-    advance_seconds = fields.Float(metadata={"description": "Move the clock by this many seconds"})
+    now = fields.AwareDateTime(default_timezone=timezone.utc,
+                               metadata={"description": "Freeze the clock at this ISO 8601 time"})
+    advance_seconds = StrictNumber(metadata={"description": "Move the clock by this many seconds"})
+
+    @validates_schema
+    def says_what_to_do(self, data, **kwargs):
+        if "now" not in data and "advance_seconds" not in data:
+            raise ValidationError('Send {"now": ISO 8601} or {"advance_seconds": N}.')
 
 
 class ClockOut(Schema):
@@ -178,8 +186,8 @@ class RulesOut(Schema):
 
 class WebhookIn(Schema):
     api = fields.String(required=True, metadata={"description": "An API that emits webhooks (slyk)"})
-    url = fields.String(required=True)
-    events = STRINGS
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    events = fields.List(fields.String(), load_default=list, metadata={"description": "Empty or absent: every event"})
 
 
 class WebhookOut(Schema):

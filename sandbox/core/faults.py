@@ -15,7 +15,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
 from sandbox.core.errors import Invalid
+from sandbox.core.validation import StrictBoolean, StrictInteger, StrictNumber, load
 
 _UNSET = object()
 
@@ -57,40 +60,37 @@ class FaultRule:
         return data
 
 
-_FIELDS = {"api": str, "method": str, "path": str, "status": int, "message": str, "delay_ms": int, "drop": bool,
-           "times": int, "probability": (int, float)}
+class FaultIn(Schema):
+    """A fault rule as POSTed to /__sandbox/faults (the control plane's OpenAPI document shows this schema)."""
+    api = fields.String(metadata={"description": "An API name or *"})
+    method = fields.String()
+    path = fields.String(metadata={"description": "A glob against the full path or the path below the mount"})
+    status = StrictInteger(allow_none=True, validate=validate.Range(
+        400, 599, error="Must be an error status between 400 and 599 (a delay alone needs none)."))
+    body = fields.Raw(allow_none=True, metadata={"description": "Answer this body instead of an error in the API's shape"})
+    message = fields.String()
+    delay_ms = StrictInteger(validate=validate.Range(0, 60_000))
+    drop = StrictBoolean()
+    times = StrictInteger(allow_none=True, validate=validate.Range(
+        min=1, error="Must be at least 1 (leave it out for no limit)."))
+    probability = StrictNumber(validate=validate.Range(0, 1))
+
+    @validates_schema
+    def has_an_effect(self, data, **kwargs):
+        if not (data.get("status") or data.get("delay_ms") or data.get("drop")):
+            raise ValidationError("A rule needs a status, a delay_ms or drop: true.")
+
+
+fault_in = FaultIn()
 
 
 def parse_rule(data: Any, known_apis: list[str]) -> dict:
     """Validate a rule document; raises Invalid listing every bad field."""
     if not isinstance(data, dict):
         raise Invalid("A fault rule is a JSON object.", details={"_schema": ["Expected a JSON object."]})
-    problems: dict[str, list[str]] = {}
-    for key, value in data.items():
-        if key == "body":
-            continue
-        expected = _FIELDS.get(key)
-        if expected is None:
-            problems[key] = ["Unknown field."]
-        elif isinstance(value, bool) and expected is not bool or not isinstance(value, expected):
-            if not (value is None and key in ("status", "times")):
-                problems[key] = [f"Must be {getattr(expected, '__name__', 'a number')}."]
-    if not problems:
-        if data.get("api", "*") not in ["*", *known_apis]:
-            problems["api"] = [f"Unknown API; one of: *, {', '.join(known_apis)}."]
-        if data.get("status") is not None and not 400 <= data["status"] <= 599:
-            problems["status"] = ["Must be an error status between 400 and 599 (a delay alone needs none)."]
-        if not 0 <= data.get("delay_ms", 0) <= 60_000:
-            problems["delay_ms"] = ["Must be between 0 and 60000."]
-        if data.get("times") is not None and data["times"] < 1:
-            problems["times"] = ["Must be at least 1 (leave it out for no limit)."]
-        if not 0 <= data.get("probability", 1) <= 1:
-            problems["probability"] = ["Must be between 0 and 1."]
-        if not (data.get("status") or data.get("delay_ms") or data.get("drop")):
-            problems["_schema"] = ["A rule needs a status, a delay_ms or drop: true."]
-    if problems:
-        raise Invalid(next(iter(problems.values()))[0], details=problems)
-    rule = dict(data)
+    rule = load(fault_in, data)
+    if rule.get("api", "*") not in ["*", *known_apis]:
+        raise Invalid("Unknown API.", details={"api": [f"Unknown API; one of: *, {', '.join(known_apis)}."]})
     if "method" in rule:
         rule["method"] = rule["method"].upper()
     return rule

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
 from sandbox.core.errors import BadRequest, Invalid
 
@@ -78,3 +79,30 @@ def load(schema: Schema, data: Any) -> dict:
         details = flatten_messages(exc.messages)
         first = next(iter(details.values()))[0]
         raise Invalid(first, details=details) from None
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer: no strings ("500"), no booleans (true is not 1), no floats."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class StrictNumber(fields.Float):
+    """A finite JSON number: no strings, no booleans, no NaN or Infinity."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean: true or false, not "yes" or 1."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
