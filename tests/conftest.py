@@ -105,6 +105,7 @@ def seeded_values(app, spec, per_table: int = 1) -> dict[str, list[str]]:
     for table, records in state.items():
         for record in records[:per_table]:
             values.setdefault(f"{table.rstrip('s')}_id", []).append(str(record["id"]))
+            values.setdefault(f"{table.rstrip('s')}Id", []).append(str(record["id"]))   # mittwald's spelling
             for key, value in record.items():
                 if isinstance(value, (str, int)) and not isinstance(value, bool):
                     values.setdefault(key, []).append(str(value))

@@ -129,9 +129,9 @@ def _camel(name: str) -> str:
 
 
 def _records_for(state: dict, param: str) -> list[tuple[dict, str]]:
-    """(record, field) pairs whose field could fill ``param``: the id of table ``<stem>s`` for ``<stem>_id``,
-    else any field spelled like the parameter (``order_number``, ``orderNumber``)."""
-    stem = param[:-3] if param.endswith("_id") else None
+    """(record, field) pairs whose field could fill ``param``: the id of table ``<stem>s`` for ``<stem>_id``
+    or ``<stem>Id``, else any field spelled like the parameter (``order_number``, ``orderNumber``)."""
+    stem = param[:-3] if param.endswith("_id") else param[:-2] if param.endswith("Id") else None
     for table, rows in state.items():
         if stem and table in (f"{stem}s", stem):
             return [(row, "id") for row in rows]

@@ -19,12 +19,12 @@ def backend() -> MittwaldBackend:
     return current_backend()
 
 
-@bp.get("/customers/<customer_id>/orders")
+@bp.get("/customers/<customerId>/orders")
 @documented(response=customer_orders_out, query=order_list_query_in, errors=(400, 403),
             headers={name: {"schema": {"type": "integer"}, "required": True} for name in PAGINATION_HEADERS})
-def customer_orders(customer_id):
+def customer_orders(customerId):  # noqa: N803 - mittwald's parameter name, as its spec documents it
     """GET /customers/{customerId}/orders (order-list-customer-orders): a bare array plus X-Pagination-*."""
-    listing = backend().customer_orders(customer_id, **load_query(order_list_query_in, request.args))
+    listing = backend().customer_orders(customerId, **load_query(order_list_query_in, request.args))
     response = jsonify(dump(customer_order_out, listing.items, many=True))
     response.headers.update({
         "X-Pagination-TotalCount": str(listing.total),
@@ -35,8 +35,8 @@ def customer_orders(customer_id):
     return response
 
 
-@bp.get("/orders/<order_id>")
+@bp.get("/orders/<orderId>")
 @documented(response=customer_order_out)
-def get_order(order_id):
+def get_order(orderId):  # noqa: N803 - mittwald's parameter name
     """GET /orders/{orderId} (order-get-order): one CustomerOrder."""
-    return dump(customer_order_out, backend().order(order_id))
+    return dump(customer_order_out, backend().order(orderId))
