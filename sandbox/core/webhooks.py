@@ -148,7 +148,8 @@ class Webhooks:
 
     # -- delivery ---------------------------------------------------------------------------------
     def flush(self, session: str) -> list[Event]:
-        """Attempt every pending delivery of the session now, whatever its backoff; returns the outbox."""
+        """Attempt every pending delivery of the session now, whatever its backoff, and wait for those the
+        background sender has in flight; returns the outbox, every attempt of this flush recorded in it."""
         with self._lock:
             todo = [(e, d) for e in self._outbox.get(session, ()) for d in e.deliveries
                     if d.status == PENDING and not d.in_flight]
@@ -156,6 +157,13 @@ class Webhooks:
                 delivery.in_flight = True
         for event, delivery in todo:
             self._attempt(event, delivery)
+        deadline = time.monotonic() + self.timeout_seconds + 1
+        with self._lock:
+            while any(d.in_flight for e in self._outbox.get(session, ()) for d in e.deliveries):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._lock.wait(remaining)
         return self.outbox(session)
 
     def _due(self) -> tuple[list[tuple[Event, Delivery]], float | None]:
@@ -212,4 +220,4 @@ class Webhooks:
                 delivery.status = FAILED
             else:
                 delivery.due = time.monotonic() + self.backoff_seconds * 2 ** (len(delivery.attempts) - 1)
-                self._lock.notify_all()
+            self._lock.notify_all()     # the sender (a new due time) and flush (nothing in flight) wait on it
