@@ -31,6 +31,7 @@ def serve(host, port, seed, seed_orders, data_dir, fixtures_dir, threads, quiet)
     """Serve every emulated API on one multi-threaded WSGI server (waitress)."""
     from sandbox.app import create_app
     from sandbox.core.fixtures import FixtureError
+    from sandbox.core.persistence import DataDirError
     from sandbox.core.progress import Progress
     from sandbox.registry import APIS
 
@@ -41,7 +42,13 @@ def serve(host, port, seed, seed_orders, data_dir, fixtures_dir, threads, quiet)
             app = create_app({k: v for k, v in overrides.items() if v is not None}, progress=progress)
     except FixtureError as exc:
         raise click.ClickException(f"bad fixture: {exc}") from None
-    run(app)
+    except DataDirError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    try:
+        run(app)
+    finally:
+        app.extensions["sandbox"].store.close()
 
 
 def run(app) -> None:

@@ -16,17 +16,22 @@ DEFAULTS = {
     "THREADS": 8,
     "TOKENS": {},              # api -> accepted secrets; an API not listed accepts any non-empty one
     "MAX_CONTENT_LENGTH": 1024 * 1024,             # request bodies to the emulated APIs
-    "CONTROL_MAX_CONTENT_LENGTH": 512 * 1024 * 1024,  # control plane: whole exported states
-    "JOURNAL_SIZE": 1000,      # requests kept per session
+    # Bounds on what callers can grow (README "Bounds"): what happens at each is said there.
+    "CONTROL_MAX_CONTENT_LENGTH": 32 * 1024 * 1024,   # control-plane bodies (whole states), 413 beyond
+    "CONTROL_MAX_JSON_VALUES": 2_000_000,  # JSON values in one control-plane body, counted before parsing
+    "JOURNAL_SIZE": 1000,      # requests kept per session, the oldest dropped first
+    "JOURNAL_BYTES": 4 * 1024 * 1024,   # bytes of bodies and headers the journal keeps per session
     "MAX_SESSIONS": 64,        # named sessions alive at once; the least recently used goes first
+    "MAX_SNAPSHOTS": 32,       # named snapshots per session; saving one more is refused (409)
+    "COMPACT_BYTES": 8 * 1024 * 1024,   # a data dir's log this large is folded into its snapshot
     "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts must send X-Sandbox-Admin-Token
     "CORS_ORIGINS": "*",       # comma-separated origins allowed to call from a browser; "*" for any
     "FORMATIONS_RATE_LIMIT": False,   # eFiling's 120/180 requests per 60 s, 429 beyond (off: never limited)
     "WEBHOOK_ATTEMPTS": 5,     # deliveries of one event to one subscriber, then it is marked failed
     "WEBHOOK_BACKOFF_SECONDS": 0.5,   # wait before the 2nd attempt; doubled before each further one
     "SHOP_USERS": {},          # shop: Bearer token -> user id; any other token is user 1 (the docs' user)
-    # gc.freeze() once the seeded state is built and after every reset or restore: the cyclic collector then
-    # no longer walks tens of thousands of long-lived records in each full collection (make bench, README).
+    # gc.freeze() once each API's seeded state is built (never after a reset or import): the cyclic collector
+    # then no longer walks tens of thousands of long-lived records in each full collection (make bench).
     "GC_FREEZE": True,
 }
 
@@ -42,7 +47,8 @@ def _shop_users(value: str) -> dict[str, int]:
 
 
 _TYPES = {"SEED": int, "SEED_ORDERS": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "FIXTURES_DIR": str,
-          "HOST": str, "JOURNAL_SIZE": int, "MAX_SESSIONS": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str,
+          "HOST": str, "JOURNAL_SIZE": int, "JOURNAL_BYTES": int, "MAX_SESSIONS": int, "MAX_SNAPSHOTS": int,
+          "CONTROL_MAX_CONTENT_LENGTH": int, "CONTROL_MAX_JSON_VALUES": int, "COMPACT_BYTES": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str,
           "QUIET": _flag, "FORMATIONS_RATE_LIMIT": _flag, "WEBHOOK_ATTEMPTS": int, "WEBHOOK_BACKOFF_SECONDS": float,
           "SHOP_USERS": _shop_users, "GC_FREEZE": _flag}
 

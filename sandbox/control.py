@@ -45,7 +45,20 @@ def _api_names() -> list[str]:
 
 
 def _body():
-    return parse_json_body(request.get_data(cache=True), required=True)
+    raw = request.get_data(cache=True)
+    # Parsed JSON takes up to ~50x its text (small arrays and numbers): bound the values before parsing.
+    limit = int(current_app.config["CONTROL_MAX_JSON_VALUES"])
+    if json_values(raw) > limit:
+        raise errors.PayloadTooLarge(f"The body holds more than {limit} JSON values "
+                                     "(SANDBOX_CONTROL_MAX_JSON_VALUES); import large states as fixtures "
+                                     "(sandbox serve --fixtures DIR) instead.")
+    return parse_json_body(raw, required=True)
+
+
+def json_values(raw: bytes) -> int:
+    """An upper bound on the JSON values in ``raw``: every value but the first follows a ``,`` or opens
+    an array or object (commas inside strings only raise the bound). C-speed counts, no parsing."""
+    return raw.count(b",") + raw.count(b"[") + raw.count(b"{") + 1
 
 
 def _is_loopback(address: str | None) -> bool:
@@ -69,8 +82,12 @@ def _guard():
 def health():
     """GET /__sandbox/health: 200 once the app exists, which is after seeding."""
     box = _box()
-    return {"status": "ok", "version": __version__,
+    body = {"status": "ok", "version": __version__,
             "apis": {name: spec.client_base for name, spec in box.apis.items()}}
+    failure = box.store.persistence_failure()
+    if failure:     # writes are refused until a restart: a health check must say so
+        return {**body, "status": "degraded", "message": f"the data directory stopped keeping changes: {failure}"}, 503
+    return body
 
 
 @bp.post("/reset")
@@ -121,8 +138,11 @@ def import_state():
         problem = _check_tables(tables, store.tables(api))
         if problem is None:
             try:
+                current = store.state(api, session_name())
                 for name, records in tables.items():
-                    check_records(f"apis.{api}.{name}", records, store.seeded(api)[name].all(), strict=False)
+                    # Records the API renders today (seeded or written) say what it can render.
+                    known = store.seeded(api)[name].all() + current[name].all()
+                    check_records(f"apis.{api}.{name}", records, known, strict=False)
             except FixtureError as exc:
                 problem = str(exc)
         if problem:
@@ -167,8 +187,11 @@ def list_snapshots():
 def save_snapshot(name):
     """POST /__sandbox/snapshots/{name}[?api=NAME]: keep the current state under a name (in memory)."""
     names = _api_names()
-    _snapshots()[name] = {"states": _box().store.snapshot(names, session_name()),
-                          "created_at": _now_iso()}
+    snapshots, limit = _snapshots(), int(current_app.config["MAX_SNAPSHOTS"])
+    if name not in snapshots and len(snapshots) >= limit:
+        raise errors.Conflict(f"Session {session_name()!r} holds {limit} snapshots, the most it may "
+                              "(SANDBOX_MAX_SNAPSHOTS); delete one first.")
+    snapshots[name] = {"states": _box().store.snapshot(names, session_name()), "created_at": _now_iso()}
     return {"name": name, "apis": names}, 201
 
 
@@ -342,7 +365,8 @@ def real_clock():
 @bp.get("/sessions")
 @documented("GET /__sandbox/sessions: the live sessions.", response=S.SessionsOut)
 def list_sessions():
-    return {"sessions": _box().store.sessions()}
+    store = _box().store
+    return {"sessions": store.sessions(), "max_sessions": store.max_sessions, "evicted": list(store.evictions)}
 
 
 @bp.delete("/sessions/<name>")

@@ -25,7 +25,8 @@ class ControlErrorOut(Schema):
 
 
 class HealthOut(Schema):
-    status = fields.String()
+    status = fields.String(metadata={"description": "ok; degraded (503) once the data directory stopped "
+                                                    "keeping changes"})
     version = fields.String()
     apis = fields.Dict(keys=fields.String(), values=fields.String(),
                        metadata={"description": "API name -> the path its clients use as base URL"})
@@ -157,8 +158,17 @@ class ClockOut(Schema):
     frozen = fields.Boolean()
 
 
+class EvictionOut(Schema):
+    name = fields.String()
+    writes = fields.Integer(metadata={"description": "kept writes the session held when it was evicted"})
+    evicted_at = fields.String()
+
+
 class SessionsOut(Schema):
     sessions = STRINGS
+    max_sessions = fields.Integer(metadata={"description": "named sessions alive at once (SANDBOX_MAX_SESSIONS)"})
+    evicted = fields.List(fields.Nested(EvictionOut), metadata={
+        "description": "the latest sessions evicted as least recently used, newest last"})
 
 
 class RuleOut(Schema):

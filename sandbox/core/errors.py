@@ -82,3 +82,8 @@ class RateLimited(SandboxError):
 class InternalError(SandboxError):
     """Anything unexpected: a bug in the sandbox, rendered in the API's shape instead of a traceback."""
     status = 500
+
+
+class Unavailable(SandboxError):
+    """The sandbox could not keep a change (its data directory failed): nothing changed, retry later."""
+    status = 503

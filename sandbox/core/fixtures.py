@@ -7,6 +7,7 @@ In a checkout the files are in ``fixtures/`` at the top level; an installed whee
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -77,9 +78,14 @@ def check_records(path: str, records: list, seeded: list[dict], *, strict: bool 
     has; ``strict`` also refuses unknown fields and JSON types the seed never uses (user fixtures), while an
     imported state may carry fields and nulls that writes added. A table the seed leaves empty checks ids."""
     types: dict[str, set[str]] = {}
+    shapes: dict[str, set[str] | None] = {}     # field -> the date shapes it takes; None: not a date field
     for record in seeded:
         for field, value in record.items():
             types.setdefault(field, set()).add(_json_type(value))
+            if value is not None:
+                shape = _date_shape(value)
+                known = shapes.setdefault(field, set())
+                shapes[field] = None if shape is None or known is None else known | {shape}
     required = set.intersection(*(set(r) for r in seeded)) if seeded else set()
     for index, record in enumerate(records):
         if not isinstance(record, dict):
@@ -90,8 +96,11 @@ def check_records(path: str, records: list, seeded: list[dict], *, strict: bool 
         for field in sorted(required - set(record)):
             raise FixtureError(f"{path}: {label}: field {field!r} is missing")
         for field, value in record.items():
-            if not seeded or not strict:
+            if not seeded:
                 break
+            if not strict:
+                _check_servable(path, label, field, value, types.get(field), shapes.get(field))
+                continue
             if field not in types:
                 raise FixtureError(f"{path}: {label}: field {field!r} is unknown; known: {', '.join(types)}")
             if _json_type(value) not in types[field] and not (_json_type(value) == "integer" and "number" in types[field]):
@@ -101,6 +110,33 @@ def check_records(path: str, records: list, seeded: list[dict], *, strict: bool 
     duplicates = sorted({repr(i) for i in ids if ids.count(i) > 1})
     if duplicates:
         raise FixtureError(f"{path}: id {', '.join(duplicates)} appears more than once")
+
+
+_DATE = re.compile(r"^\d{2,4}[-/.]\d{2}[-/.]\d{2,4}([T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def _date_shape(value) -> str | None:
+    """``"2025-12-17T09:30:00Z"`` -> ``"9999-99-99T99:99:99Z"``; None for a value that is no date."""
+    if not isinstance(value, str) or not _DATE.match(value):
+        return None
+    return re.sub(r"\d", "9", re.sub(r"\.\d+", ".9", value))   # any precision of seconds is one shape
+
+
+def _check_servable(path: str, label: str, field: str, value, types: set[str] | None,
+                    shapes: set[str] | None) -> None:
+    """An imported value the API could not render is refused: a JSON type its records never hold, or a
+    date in a format they never use. Null is always allowed (writes set it), and so is anything in a
+    field the records leave null or do not have."""
+    if value is None or not types or types == {"null"}:
+        return
+    kind = _json_type(value)
+    if kind not in types and not (kind == "integer" and "number" in types):
+        raise FixtureError(f"{path}: {label}: field {field!r} is {kind}, expected "
+                           f"{' or '.join(sorted(types - {'null'}))}")
+    if shapes and _date_shape(value) not in shapes:
+        example = next(iter(sorted(shapes)))
+        raise FixtureError(f"{path}: {label}: field {field!r} is {value!r}, not a date shaped like {example!r} "
+                           "(9 stands for a digit)")
 
 
 def overlay(seeded: dict[str, list[dict]], layer: dict[str, list[dict]]) -> dict[str, list[dict]]:

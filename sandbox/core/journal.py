@@ -74,10 +74,15 @@ class Entry:
 
 
 class Journal:
-    def __init__(self, size: int = 1000):
+    """Per session at most ``size`` entries and ``max_bytes`` of kept bodies, the oldest dropped first.
+    Sessions are the store's: one the store evicts is cleared here too (``clear``)."""
+
+    def __init__(self, size: int = 1000, max_bytes: int = 4 * 1024 * 1024):
         self.size = size
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._entries: dict[str, deque[Entry]] = {}
+        self._bytes: dict[str, int] = {}
         self._seq = itertools.count(1)
 
     def next_seq(self) -> int:
@@ -89,11 +94,16 @@ class Journal:
         entry = Entry(request_body=request_body[:BODY_LIMIT],
                       response_body=response_body[:BODY_LIMIT],
                       truncated=(len(request_body) > BODY_LIMIT, len(response_body) > BODY_LIMIT), **fields)
+        size = _weight(entry)
         with self._lock:
             entries = self._entries.get(session)
             if entries is None:
-                entries = self._entries[session] = deque(maxlen=self.size)
+                entries = self._entries[session] = deque()
             entries.append(entry)
+            kept = self._bytes.get(session, 0) + size
+            while len(entries) > self.size or (kept > self.max_bytes and len(entries) > 1):
+                kept -= _weight(entries.popleft())
+            self._bytes[session] = kept
 
     def entries(self, session: str, *, api: str | None = None, method: str | None = None,
                 path: str | None = None, status: int | None = None, since: str | None = None) -> list[Entry]:
@@ -120,4 +130,10 @@ class Journal:
 
     def clear(self, session: str) -> int:
         with self._lock:
+            self._bytes.pop(session, None)
             return len(self._entries.pop(session, ()))
+
+
+def _weight(entry: Entry) -> int:
+    """What an entry costs against the byte bound: its bodies and headers, as kept."""
+    return len(entry.request_body) + len(entry.response_body) + sum(len(n) + len(v) for n, v in entry.headers)

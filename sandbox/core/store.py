@@ -3,9 +3,15 @@
 Why not TinyDB tables for the live state: TinyDB's ``Table`` re-reads and rewrites the whole table on every
 insert or update (``Table._update_table``), so a write costs O(records), and its JSON storage re-reads the
 file on every query. The live state is therefore plain dicts (a lookup by id is one dict access, a write
-costs the same with 50k records as with 1k), and TinyDB is the on-disk format: with a data directory each
-API's state is one TinyDB database file, written whole through ``AtomicJSONStorage`` (new file, fsync,
-rename) after every write transaction, so a crash can never leave a file that fails to load.
+costs the same with 50k records as with 1k), and TinyDB is the snapshot format on disk: with a data
+directory each API's default-session state is a TinyDB snapshot plus an append-only log of commits
+(``core/persistence.py``), so a write costs one log line, not one file.
+
+The commit protocol (``ApiState.transaction``): the change is made in memory under the lock; with a data
+directory its log line is handed to the kernel, still under the lock; the lock is released (readers never
+wait for the disk) and the line is fsync'd; only then does the caller answer 2xx and are the commit's side
+effects (webhook events) run. A failure to keep the change rolls it back and raises ``Unavailable``, so an
+error always means nothing changed and a client may retry.
 
 Records are immutable by convention: a change replaces the record with a new dict (``Table.update``) and
 never edits one in place. That is what makes a copy of a whole API's state cheap (a shallow copy of each
@@ -18,22 +24,24 @@ single lock makes lost updates impossible by construction.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import logging
 import threading
-from collections import OrderedDict
-from contextlib import contextmanager
+import time
+from collections import OrderedDict, deque
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from tinydb import TinyDB
-from tinydb.storages import Storage
+from sandbox.core.errors import Unavailable
+from sandbox.core.persistence import (COMPACT_BYTES, AtomicJSONStorage, ApiFiles, PersistenceError,  # noqa: F401
+                                      check_data_dir)
 
 Record = dict[str, Any]
 _MISSING = object()
 DEFAULT_SESSION = "default"
 DERIVED_PER_TABLE = 32      # results Table.derived keeps per table (each can be a full sorted list)
+EVICTIONS_KEPT = 32         # evicted sessions GET /__sandbox/sessions still reports
+log = logging.getLogger("sandbox")
 
 
 class Table:
@@ -128,9 +136,8 @@ class Table:
         old = self._rows[record_id]
         self._writable()
         self._remember(record_id, old)
-        self._index_remove(record_id, old)
         self._rows[record_id] = record
-        self._index_add(record_id, record)
+        self._reindex(record_id, old, record)
         return record
 
     def delete(self, record_id: Any) -> None:
@@ -184,6 +191,53 @@ class Table:
     def begin(self) -> None:
         self._undo = [("__next_id__", self._next_id)]
 
+    def pending(self) -> tuple[list, dict | None]:
+        """What the open transaction changed: ``[(id, old, new)]`` in first-touch order (``old``/``new`` is
+        ``_MISSING`` for a record that did not exist before / does not exist now) and the log entry that
+        replays it (``{"put": [...], "del": [...], "next": n}``), None when nothing changed."""
+        undo = self._undo
+        if not undo or len(undo) <= 1:
+            return [], None
+        first: dict[Any, Any] = {}
+        moved = set()
+        for record_id, old in undo[1:]:
+            if record_id == "__position__":
+                moved.add(old[0])
+            elif record_id not in first:
+                first[record_id] = old
+        touched, puts, dels = [], [], []
+        for record_id, old in first.items():
+            new = self._rows.get(record_id, _MISSING)
+            if new is old:
+                continue
+            touched.append((record_id, old, new))
+            if new is _MISSING or record_id in moved:
+                dels.append(record_id)          # a record deleted and put back goes to the end, as here
+            if new is not _MISSING:
+                puts.append(new)
+        entry = {}
+        if puts:
+            entry["put"] = puts
+        if dels:
+            entry["del"] = dels
+        if self._next_id != undo[0][1]:
+            entry["next"] = self._next_id
+        return touched, entry or None
+
+    def revert(self, touched: list) -> None:
+        """Outside a transaction: put back the records ``pending`` reported, where no later commit has
+        replaced them since (used when a commit could not be kept on disk after the lock was released)."""
+        for record_id, old, new in reversed(touched):
+            current = self._rows.get(record_id, _MISSING)
+            if current is not new:
+                continue
+            if old is _MISSING:
+                self.delete(record_id)
+            elif current is _MISSING:
+                self.insert(old)
+            else:
+                self.replace(record_id, old)
+
     def commit(self) -> bool:
         """End the transaction; True if anything changed."""
         changed = self._undo is not None and len(self._undo) > 1
@@ -201,12 +255,15 @@ class Table:
                 positions[old[0]] = old[1]
                 continue
             current = self._rows.get(record_id)
+            if current is not None and old is not _MISSING:
+                self._rows[record_id] = old      # in place, and in place in the indexes it stays in
+                self._reindex(record_id, current, old)
+                continue
             if current is not None:
                 self._index_remove(record_id, current)
-                if old is _MISSING:
-                    del self._rows[record_id]
+                del self._rows[record_id]
             if old is not _MISSING:
-                self._rows[record_id] = old      # in place when it still exists, at the end otherwise
+                self._rows[record_id] = old      # a deleted record comes back at the end, then moves
                 self._index_add(record_id, old)
         if positions:
             ordered = [key for key in self._rows if key not in positions]
@@ -216,6 +273,22 @@ class Table:
             self._rows = {key: self._rows[key] for key in ordered}
         if undo:
             self._next_id = undo[0][1]
+
+    def _reindex(self, record_id: Any, old: Record, new: Record) -> None:
+        """A replaced record keeps its place in every index whose value it keeps (records created
+        together stay in creation order after a write to one of them)."""
+        for field in self._indexes:
+            before, after = old.get(field), new.get(field)
+            if before == after and type(before) is type(after):
+                continue
+            if not isinstance(before, (list, dict)):
+                ids = self._ids(field, before, create=False)
+                if ids is not None:
+                    ids.pop(record_id, None)
+                    if not ids:
+                        del self._indexes[field][before]
+            if not isinstance(after, (list, dict)):
+                self._ids(field, after, create=True)[record_id] = None
 
     def _index_add(self, record_id: Any, record: Record) -> None:
         for field in self._indexes:
@@ -237,15 +310,19 @@ class Table:
 
 
 class ApiState:
-    """The whole state of one API in one session: its tables by name."""
+    """The whole state of one API in one session: its tables by name.
+
+    ``files`` (the default session with a data directory) keeps each commit durable before it counts."""
 
     def __init__(self, api: str, tables: dict[str, Table], lock: threading.RLock,
-                 on_commit: Callable[["ApiState"], None] | None = None):
+                 files: ApiFiles | None = None, on_logged: Callable[["ApiState"], None] | None = None):
         self.api = api
         self.tables = tables
         self.lock = lock
-        self._on_commit = on_commit
+        self.files = files
+        self._on_logged = on_logged                 # after a logged commit (the store may compact)
         self._after_commit: list[Callable[[], None]] | None = None   # not None while a transaction is open
+        self.writes = 0                             # commits that changed something
         # Facts a backend derives once from this state instead of per request; a copy starts empty, so
         # only facts that the backend's own writes keep true belong here (shop: item ids taken ahead).
         self.memo: dict[str, Any] = {}
@@ -255,9 +332,13 @@ class ApiState:
 
     @contextmanager
     def transaction(self) -> Iterator["ApiState"]:
-        """All or nothing: an exception rolls every table back, so a refused request changes nothing.
+        """All or nothing: an exception rolls every table back, so a refused request changes nothing; a
+        change that cannot be kept on disk is rolled back too and raises ``Unavailable``. Returns only
+        once the change is durable; its side effects (``after_commit``) run after that and can never
+        fail it.
 
         Re-entrant: a transaction opened inside another joins it, and only the outermost commits."""
+        pending = None
         with self.lock:
             if self._after_commit is not None:      # already inside a transaction of this state
                 yield self
@@ -268,102 +349,137 @@ class ApiState:
             self._after_commit = []
             try:
                 yield self
-            except BaseException:
+                pending = self._log_changes(tables)
+            except BaseException as exc:
                 for table in tables:
                     table.rollback()
                 self._after_commit = None
+                if isinstance(exc, PersistenceError):
+                    raise Unavailable(_not_kept(exc)) from exc
                 raise
             changed = [table.commit() for table in tables]
             callbacks, self._after_commit = self._after_commit, None
-            if any(changed) and self._on_commit is not None:
-                self._on_commit(self)
+            if any(changed):
+                self.writes += 1
+        if pending is not None:
+            self._sync(*pending)
         for callback in callbacks:
-            callback()
+            try:
+                callback()
+            except Exception:       # the change is kept and answered: a side effect cannot undo that
+                log.exception("%s: a side effect of a kept commit failed", self.api)
+
+    def _log_changes(self, tables: list[Table]):
+        """Under the lock: hand the commit's log line to the kernel (raises PersistenceError)."""
+        if self.files is None:
+            return None
+        touched, entry = {}, {}
+        for table in tables:
+            records, change = table.pending()
+            if change is not None:
+                touched[table], entry[table.name] = records, change
+        if not entry:
+            return None
+        log_file = self.files.log
+        return log_file, log_file.append(entry), touched
+
+    def _sync(self, log_file, ticket: tuple[int, int], touched: dict) -> None:
+        try:
+            log_file.sync(ticket)
+        except PersistenceError as exc:
+            with self.lock:
+                for table, records in touched.items():
+                    table.revert(records)
+            raise Unavailable(_not_kept(exc)) from exc
+        if self._on_logged is not None:
+            self._on_logged(self)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` once the current transaction has committed (never if it rolls back);
-        outside a transaction, at once. Used for side effects such as webhook events."""
+        """Run ``callback`` once the current transaction has committed and is kept (never if it rolls
+        back); outside a transaction, at once. Used for side effects such as webhook events."""
         if self._after_commit is None:
             callback()
         else:
             self._after_commit.append(callback)
 
-    def copy(self, on_commit: Callable[["ApiState"], None] | None = None) -> "ApiState":
+    def copy(self, files: ApiFiles | None = None, on_logged=None) -> "ApiState":
         with self.lock:
-            return ApiState(self.api, {n: t.copy() for n, t in self.tables.items()}, self.lock, on_commit)
+            return ApiState(self.api, {n: t.copy() for n, t in self.tables.items()}, self.lock, files, on_logged)
 
     def export(self) -> dict[str, list[Record]]:
         """The state as plain JSON data: table name -> records in order."""
         with self.lock:
             return {name: table.all() for name, table in self.tables.items()}
 
+    def next_ids(self) -> dict[str, int]:
+        return {name: table.next_id() for name, table in self.tables.items()}
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that never leaves a half-written file: write a temporary file, fsync, rename."""
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-
-    def read(self):
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                return json.load(handle)
-        except FileNotFoundError:
-            return None
-
-    def write(self, data) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                # One dumps then one write: json.dump writes chunk by chunk, about twice as slow (make bench).
-                handle.write(json.dumps(data, separators=(",", ":")))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+def _not_kept(exc: BaseException) -> str:
+    return f"The sandbox could not keep the change on disk, so nothing changed: {exc}"
 
 
 class Store:
     """Every API's state, per session, seeded once and restorable.
 
     ``schemas`` maps api -> table name -> indexed fields; ``seeders`` maps api -> a function returning
-    table name -> records. The seeded state is kept as a snapshot, so reset is a copy, not a re-seed.
+    table name -> records. An API is seeded when first needed (a start from a data directory loads its
+    files and seeds nothing), and the seeded state is kept, so reset is a copy, not a re-seed.
 
     Sessions: the default session is what a client sees without ``X-Sandbox-Session``; any other name gets
-    its own copy of the seeded state on first use. At most ``max_sessions`` named sessions live at once; the
-    least recently used goes first (``on_evict`` tells the journal and fault registries). Only the default
-    session is persisted with a data directory: named sessions are scratch state for one test run.
+    its own copy of the seeded state on first use. At most ``max_sessions`` named sessions live at once,
+    whatever created them (an API call, the control plane, the journal); the least recently used goes
+    first, ``on_evict`` clears what other registries keep for it, and an eviction that loses writes is
+    logged and listed in ``evictions``. Only the default session is persisted with a data directory: named
+    sessions are scratch state for one test run.
     """
 
     def __init__(self, schemas: Mapping[str, Mapping[str, Iterable[str]]],
                  seeders: Mapping[str, Callable[[], Mapping[str, list[Record]]]],
-                 data_dir: str | os.PathLike | None = None, *, max_sessions: int = 64,
-                 on_evict: Callable[[str], None] | None = None, on_rebuilt: Callable[[], None] | None = None):
+                 data_dir: str | Path | None = None, *, max_sessions: int = 64,
+                 on_evict: Callable[[str], None] | None = None, on_seeded: Callable[[], None] | None = None,
+                 compact_bytes: int = COMPACT_BYTES):
         self.lock = threading.RLock()
-        self._on_rebuilt = on_rebuilt or (lambda: None)
+        self._seeding = threading.Lock()
+        self._on_seeded = on_seeded or (lambda: None)
         self._schemas = {api: {t: tuple(ix) for t, ix in tables.items()} for api, tables in schemas.items()}
         self._seeders = dict(seeders)
         self._data_dir = Path(data_dir) if data_dir else None
         self._max_sessions = max_sessions
         self._on_evict = on_evict
-        self._seeded: dict[str, ApiState] = {api: self._build(api, self._seeders[api]()) for api in self._schemas}
+        self._compact_bytes = compact_bytes
+        self._seeded: dict[str, ApiState] = {}
+        self._files: dict[str, ApiFiles] = {}
+        self._compactions: dict[str, threading.Thread] = {}
+        self.evictions: deque[dict] = deque(maxlen=EVICTIONS_KEPT)
         self._live: OrderedDict[str, dict[str, ApiState]] = OrderedDict()
-        self._live[DEFAULT_SESSION] = {
-            api: self._load_persisted(api) or self._seeded[api].copy(self._persister(api)) for api in self._schemas}
-        self._on_rebuilt()
+        self._live[DEFAULT_SESSION] = {api: self._open_default(api) for api in self._schemas}
 
     @property
     def apis(self) -> list[str]:
         return list(self._schemas)
 
+    @property
+    def max_sessions(self) -> int:
+        return self._max_sessions
+
     def tables(self, api: str) -> dict[str, tuple[str, ...]]:
         return dict(self._schemas[api])
 
     def state(self, api: str, session: str = DEFAULT_SESSION) -> ApiState:
-        return self._session(session)[api]
+        states = self._session(session)
+        state = states.get(api)
+        if state is None:
+            seeded = self.seeded(api)
+            with self.lock:
+                state = states.get(api)
+                if state is None:
+                    state = states[api] = seeded.copy()
+        return state
+
+    def touch_session(self, session: str) -> None:
+        """Make ``session`` live (counted under the cap) before anything is kept for it."""
+        self._session(session)
 
     def sessions(self) -> list[str]:
         with self.lock:
@@ -381,88 +497,161 @@ class Store:
 
     def reset(self, api: str | None = None, session: str = DEFAULT_SESSION) -> None:
         """Back to exactly the seeded state, for one API or all."""
-        with self.lock:
-            states = self._session(session)
-            for name in [api] if api else self.apis:
-                restored = self._seeded[name].copy(self._persister(name, session))
-                states[name] = restored
-                self._persist(restored, session)
-        self._on_rebuilt()
+        self.restore({name: self.seeded(name) for name in ([api] if api else self.apis)}, session)
 
     def seeded(self, api: str) -> ApiState:
-        return self._seeded[api]
+        state = self._seeded.get(api)
+        if state is None:
+            with self._seeding:
+                state = self._seeded.get(api)
+                if state is None:
+                    state = self._seeded[api] = self._build(api, self._seeders[api]())
+                    self._on_seeded()
+        return state
 
     def snapshot(self, apis: Iterable[str], session: str = DEFAULT_SESSION) -> dict[str, ApiState]:
         """Copies of the named APIs' states: cheap, since records are never edited in place."""
-        with self.lock:
-            states = self._session(session)
-            return {api: states[api].copy() for api in apis}
+        return {api: self.state(api, session).copy() for api in apis}
 
     def restore(self, snapshot: Mapping[str, ApiState], session: str = DEFAULT_SESSION) -> None:
-        with self.lock:
-            states = self._session(session)
+        """Replace whole states; with a data directory each is on disk before this returns, and if one
+        cannot be written, no state is replaced (``Unavailable``)."""
+        states = self._session(session)
+        if self._data_dir is None or session != DEFAULT_SESSION:
+            with self.lock:
+                for api, saved in snapshot.items():
+                    states[api] = saved.copy()
+            return
+        with ExitStack() as held:
+            for api in snapshot:                    # the compaction locks first, then the store's
+                held.enter_context(self._files[api].compacting)
+            held.enter_context(self.lock)
             for api, saved in snapshot.items():
-                restored = saved.copy(self._persister(api, session))
-                states[api] = restored
-                self._persist(restored, session)
-        self._on_rebuilt()
+                state = self._attach(api, saved.copy())
+                try:
+                    self._write_snapshot(api, state)
+                except OSError as exc:
+                    raise Unavailable(_not_kept(exc)) from exc
+                states[api] = state
 
     def build(self, api: str, data: Mapping[str, list[Record]]) -> ApiState:
         """A detached state from plain data (table -> records); raises KeyError/TypeError on bad data."""
         return self._build(api, data)
 
+    def persistence_failure(self) -> str | None:
+        """Why the data directory stopped keeping changes (an fsync failed), or None."""
+        for files in self._files.values():
+            if files.log is not None and files.log.failed is not None:
+                return f"{files.log.path}: {files.log.failed.strerror}"
+        return None
+
+    def close(self) -> None:
+        """At a clean shutdown: fold every log into its snapshot, so the next start reads one file."""
+        for api, files in list(self._files.items()):
+            running = self._compactions.get(api)
+            if running is not None:
+                running.join()
+            try:
+                self.compact(api)
+            except OSError as exc:
+                log.warning("%s: could not compact %s at shutdown: %s", api, files.snapshot_path, exc)
+
+    def compact(self, api: str) -> None:
+        """Fold the API's log into a new snapshot. Writers go on meanwhile: they append to the next
+        generation's log, which the new snapshot does not include."""
+        files = self._files[api]
+        with files.compacting:
+            with self.lock:
+                state = self._live[DEFAULT_SESSION][api]
+                if files.log is not None and files.log.size == 0:
+                    return
+                frozen = state.copy()                       # O(1); nobody writes to the copy
+                old_log = files.start_generation()
+                generation = files.generation
+            if old_log is not None:
+                old_log.sync_all()                          # every line of it is durable before it goes
+            files.write_snapshot({n: t.all() for n, t in frozen.tables.items()}, frozen.next_ids(), generation)
+
     # -- internals ---------------------------------------------------------------------------------
+    def _open_default(self, api: str) -> ApiState:
+        """The default session's state: loaded from the data directory when it has this API's files."""
+        if self._data_dir is None:
+            return self.seeded(api).copy()
+        if not self._files:
+            check_data_dir(self._data_dir)
+        files = self._files[api] = ApiFiles(self._data_dir, api)
+        loaded = files.load(self._schemas[api])
+        if loaded is None:
+            state = self._attach(api, self.seeded(api).copy())
+            self._write_snapshot(api, state)
+            return state
+        rows, next_ids = loaded
+        state = self._attach(api, self._build(api, {name: list(records.values()) for name, records in rows.items()}))
+        for name, table in state.tables.items():
+            table.reserve_ids(next_ids.get(name, 1))
+        files.open_log()
+        return state
+
+    def _attach(self, api: str, state: ApiState) -> ApiState:
+        state.files, state._on_logged = self._files[api], self._maybe_compact
+        return state
+
+    def _write_snapshot(self, api: str, state: ApiState) -> None:
+        """Holding the API's compaction lock and the store's: ``state`` becomes the API's whole persisted
+        state (a new generation). A failure leaves the files as they were."""
+        files = self._files[api]
+        generation = files.generation + 1
+        files.write_snapshot(state.export(), state.next_ids(), generation)
+        files.generation = generation
+        files.open_log()
+
+    def _maybe_compact(self, state: ApiState) -> None:
+        files = state.files
+        if files is None or files.log is None or files.log.size < self._compact_bytes:
+            return
+        with self.lock:
+            running = self._compactions.get(state.api)
+            if running is not None and running.is_alive():
+                return
+            thread = threading.Thread(target=self._compact_quietly, args=(state.api,),
+                                      name=f"compact-{state.api}", daemon=True)
+            self._compactions[state.api] = thread
+        thread.start()
+
+    def _compact_quietly(self, api: str) -> None:
+        try:
+            self.compact(api)
+        except OSError as exc:      # the log still holds every commit: nothing is lost, retried later
+            log.warning("%s: background compaction failed: %s", api, exc)
+
     def _session(self, session: str) -> dict[str, ApiState]:
         if session == DEFAULT_SESSION:
             return self._live[DEFAULT_SESSION]
-        evicted: list[str] = []
+        evicted: list[tuple[str, dict]] = []
         with self.lock:
             states = self._live.get(session)
             if states is None:
-                states = {api: seeded.copy() for api, seeded in self._seeded.items()}
-                self._live[session] = states
+                states = self._live[session] = {}
                 named = [name for name in self._live if name != DEFAULT_SESSION]
-                evicted = named[:max(0, len(named) - self._max_sessions)]
-                for name in evicted:
-                    del self._live[name]
+                for name in named[:max(0, len(named) - self._max_sessions)]:
+                    evicted.append((name, self._live.pop(name)))
             else:
                 self._live.move_to_end(session)
-        for name in evicted:
+        for name, lost in evicted:
+            writes = sum(state.writes for state in lost.values())
+            if writes:
+                log.warning("session %r evicted with %d kept writes (more than %d sessions live; "
+                            "SANDBOX_MAX_SESSIONS raises the cap)", name, writes, self._max_sessions)
+            self.evictions.append({"name": name, "writes": writes,
+                                   "evicted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
             if self._on_evict:
                 self._on_evict(name)
         return states
 
-    def _build(self, api: str, data: Mapping[str, list[Record]], on_commit=None) -> ApiState:
+    def _build(self, api: str, data: Mapping[str, list[Record]]) -> ApiState:
         unknown = set(data) - set(self._schemas[api])
         if unknown:
             raise KeyError(f"{api}: unknown tables {sorted(unknown)}")
         tables = {name: Table(name, data.get(name, ()), indexes=indexes)
                   for name, indexes in self._schemas[api].items()}
-        return ApiState(api, tables, self.lock, on_commit)
-
-    def _persister(self, api: str, session: str = DEFAULT_SESSION):
-        if self._data_dir is None or session != DEFAULT_SESSION:
-            return None
-        return self._persist
-
-    def _persist(self, state: ApiState, session: str = DEFAULT_SESSION) -> None:
-        if self._data_dir is None or session != DEFAULT_SESSION:
-            return
-        # A valid TinyDB database: one TinyDB table per sandbox table, documents numbered in order.
-        data = {name: {str(i): record for i, record in enumerate(table.all(), start=1)}
-                for name, table in state.tables.items()}
-        data["_next_ids"] = {"1": {name: table.next_id() for name, table in state.tables.items()}}
-        AtomicJSONStorage(self._data_dir / f"{state.api}.json").write(data)
-
-    def _load_persisted(self, api: str) -> ApiState | None:
-        path = self._data_dir / f"{api}.json" if self._data_dir else None
-        if path is None or not path.exists():
-            return None
-        with TinyDB(path, storage=AtomicJSONStorage) as db:
-            next_ids = db.table("_next_ids").get(doc_id=1) or {}
-            data = {name: [dict(r) for r in db.table(name).all()]
-                    for name in self._schemas[api] if name in db.tables()}
-        state = self._build(api, data, self._persister(api))
-        for name, table in state.tables.items():
-            table.reserve_ids(next_ids.get(name, 1))
-        return state
+        return ApiState(api, tables, self.lock)
