@@ -115,7 +115,24 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
     app.register_error_handler(Exception, _render_error)
     app.before_request(_begin_request)
     app.after_request(_finish_request)
+    _after_request_never_fails(app)
     return app
+
+
+def _after_request_never_fails(app: Flask) -> None:
+    """What runs after a view (journal, access log, CORS) runs after the commit too: if it raised, Flask
+    would answer 500 for a change that is kept, and a client that retries would make a duplicate."""
+    def guarded(hook):
+        def after(response):
+            try:
+                return hook(response)
+            except Exception:
+                log.exception("after-request step %s failed; the response goes out as it was", hook.__name__)
+                return response
+        after.__name__ = hook.__name__
+        return after
+    for hooks in app.after_request_funcs.values():
+        hooks[:] = [guarded(hook) for hook in hooks]
 
 
 EXPOSED_HEADERS = ["X-Pagination-TotalCount", "X-Pagination-Limit", "X-Pagination-Skip", "X-Pagination-Page",

@@ -21,14 +21,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, start_timeout: float = 20):
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sandbox", "serve", "--port", str(self.port), *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + start_timeout
         while time.monotonic() < deadline:
             try:
                 if self.get("/__sandbox/health")[0] == 200:

@@ -121,3 +121,18 @@ def test_resets_between_refused_requests_leave_no_garbage_behind():
     assert grown < 8, f"RSS grew {grown:.1f} MB over 3000 rounds"
     gc.unfreeze()
 
+
+
+def test_a_failing_after_request_step_never_turns_a_kept_write_into_an_error(monkeypatch):
+    app = make_app()
+    client, box = app.test_client(), app.extensions["sandbox"]
+
+    def broken(*args, **kwargs):
+        raise OSError("journal disk gone")
+    monkeypatch.setattr(box.journal, "record", broken)
+    orders = len(box.store.state("slyk")["orders"])
+    state = box.store.state("slyk")
+    create = {"userId": state["users"].all()[0]["id"],
+              "lines": [{"productId": state["products"].all()[0]["id"], "quantity": 1}]}
+    response = client.post("/slyk/orders", json=create, headers={"apikey": "k"})
+    assert response.status_code == 200 and len(box.store.state("slyk")["orders"]) == orders + 1

@@ -1,5 +1,6 @@
 """Crash safety: ``sandbox serve --data-dir DIR`` killed with SIGKILL in the middle of a write load against
-shop and slyk, then started again on the same DIR, holds every acknowledged write.
+shop and slyk, then started again on the same DIR, holds every acknowledged write (at 1k and 20k orders
+per API: the second start loads the files, it seeds nothing) and leaves no temporary file.
 
 Each record's state after the restart must be the one the last acknowledged write to it answered with;
 only a record the actor's request in flight (sent, never answered) was changing may have moved on."""
@@ -10,6 +11,9 @@ import os
 import signal
 import threading
 import time
+
+import pytest
+import requests
 
 from tests.robustness.workload import SHOP, SLYK, SLYK_AUTH, Op, make_actors, run, shop_token
 from tests.test_cli import Server
@@ -51,10 +55,12 @@ def disagreements(op: Op, current: dict) -> list[str]:
             and before[key] != after[key]]
 
 
-def test_kill_9_mid_load_keeps_every_acknowledged_write(tmp_path, monkeypatch):
+@pytest.mark.parametrize("orders", [1000, 20000])
+def test_kill_9_mid_load_keeps_every_acknowledged_write(tmp_path, monkeypatch, orders):
     monkeypatch.setenv("SANDBOX_SHOP_USERS", ",".join(f"{shop_token(u)}:{u}" for u in range(1, ACTORS + 1)))
-    server = Server("--data-dir", str(tmp_path), "--quiet")
-    seeded = server.get("/__sandbox/state")[1]["apis"]
+    server = Server("--data-dir", str(tmp_path), "--quiet", "--seed-orders", str(orders), start_timeout=600)
+    seeded = {api: requests.get(f"{server.url}/__sandbox/state?api={api}", timeout=300).json()["apis"][api]
+              for api in ("shop", "slyk")}
     actors = make_actors(seeded, ["default"], ACTORS)
     stop = threading.Event()
     load = threading.Thread(target=run, args=(server.url, actors, 100_000, stop))
@@ -70,7 +76,8 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(tmp_path, monkeypatch):
     written = acknowledged_writes(actors)
     assert len(written) >= ENOUGH_WRITES, f"only {len(written)} writes were acknowledged"
 
-    again = Server("--data-dir", str(tmp_path), "--quiet")
+    again = Server("--data-dir", str(tmp_path), "--quiet", start_timeout=120)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")], "no temporary file is left"
     try:
         in_flight = {record_of(op) for actor in actors for op in actor.ops[-1:]
                      if op.status is None and op.method != "GET" and not op.path.endswith("/orders")}

@@ -140,3 +140,44 @@ def test_a_data_dir_left_by_an_older_sandbox_still_loads(tmp_path):
         assert again.get("/appx/api/v1/orders/15", {"Authorization": "Bearer t"})[0] == 200
     finally:
         again.stop()
+
+
+def test_a_log_replaced_by_a_directory_refuses_the_write_until_a_reset(tmp_path):
+    server = Server("--data-dir", str(tmp_path), "--quiet")
+    try:
+        body = first_create(server)
+        before = slyk_order_count(server)
+        log = next(tmp_path.glob("slyk.*.log"))
+        log.unlink()
+        log.mkdir()
+        status, answer = send(server, "POST", "/slyk/orders", body)
+        assert status == 503 and "Is a directory" in answer["message"], answer
+        assert slyk_order_count(server) == before
+        log.rmdir()
+        assert send(server, "POST", "/__sandbox/reset?api=slyk", headers={})[0] == 200
+        assert send(server, "POST", "/slyk/orders", body)[0] == 200
+    finally:
+        server.stop()
+
+
+def test_after_a_failed_fsync_health_says_degraded_and_writes_are_refused(tmp_path, monkeypatch):
+    from sandbox import create_app
+    from sandbox.config import TEST_CONFIG
+    from sandbox.core import persistence
+
+    client = create_app({**TEST_CONFIG, "DATA_DIR": str(tmp_path)}).test_client()
+    body = json.loads(client.get("/__sandbox/state?api=slyk").get_data())["apis"]["slyk"]
+    create = {"userId": body["users"][0]["id"], "lines": [{"productId": body["products"][0]["id"], "quantity": 1}]}
+    real_fsync = os.fsync
+
+    def broken(fd):
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(".log"):
+            raise OSError(5, "Input/output error")
+        return real_fsync(fd)
+    monkeypatch.setattr(persistence.os, "fsync", broken)
+    response = client.post("/slyk/orders", json=create, headers={"apikey": "k"})
+    assert response.status_code == 503 and "fsync failed" in response.get_json()["message"]
+    monkeypatch.undo()
+    assert client.post("/slyk/orders", json=create, headers={"apikey": "k"}).status_code == 503
+    health = client.get("/__sandbox/health")
+    assert health.status_code == 503 and health.get_json()["status"] == "degraded"
