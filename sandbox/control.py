@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, request
 
 from sandbox import __version__
 from sandbox import control_schemas as S
-from sandbox.core import errors
+from sandbox.core import errors, har
 from sandbox.core.api import session_name
 from sandbox.core.faults import FaultIn, parse_rule
 from sandbox.core.fixtures import FixtureError, check_records
@@ -204,12 +204,26 @@ def delete_snapshot(name):
 @documented(response=S.RequestsOut, query=S.RequestsQueryIn, errors=(400,))
 def list_requests():
     """GET /__sandbox/requests?api=&method=&path=<glob>&status=&since=<seq|ISO time>&limit=: oldest first."""
+    entries = _journal_entries()
+    return {"requests": [entry.as_json() for entry in entries], "total": len(entries)}
+
+
+@bp.get("/requests.har")
+@documented(response=S.HarOut, query=S.RequestsQueryIn, errors=(400,))
+def requests_har():
+    """GET /__sandbox/requests.har?<the filters of /requests>: the journal as HAR 1.2, for devtools and HAR viewers."""
+    document = har.archive(_journal_entries(), request.host_url, version=__version__, session=session_name())
+    response = current_app.json.response(document)
+    response.headers["Content-Disposition"] = f'attachment; filename="order-sandbox-{session_name()}.har"'
+    return response
+
+
+def _journal_entries():
+    """This session's journal entries by the filters of ``/requests`` (``S.RequestsQueryIn``)."""
     query = load(S.RequestsQueryIn(), request.args.to_dict())
     entries = _box().journal.entries(session_name(), api=query.get("api"), method=query.get("method"),
                                      path=query.get("path"), status=query.get("status"), since=query.get("since"))
-    if "limit" in query:
-        entries = entries[-query["limit"]:]
-    return {"requests": [entry.as_json() for entry in entries], "total": len(entries)}
+    return entries[-query["limit"]:] if "limit" in query else entries
 
 
 @bp.delete("/requests")

@@ -287,6 +287,15 @@ def api_document(app, spec, base_url: str) -> dict:
 
 
 # -- serving ---------------------------------------------------------------------------------------------
+BLUEPRINT = "openapi"
+
+
+def is_document_request(req) -> bool:
+    """A fetch of an OpenAPI document: the sandbox's own, so the journal leaves it out (the docs page fetches
+    ``<mount>/openapi.json`` on every visit, which would pollute an API's journal on a shared server)."""
+    return req.blueprint == BLUEPRINT
+
+
 def init_app(app, control_document: Callable[[Any, str], dict]) -> None:
     """``GET <mount>/openapi.json`` for every API (no auth: a client reads it before it has a token) and
     ``GET /__sandbox/openapi.json`` for the control plane. Each document is built once per app, with
@@ -295,7 +304,7 @@ def init_app(app, control_document: Callable[[Any, str], dict]) -> None:
 
     box = app.extensions["sandbox"]
     cache: dict[str, dict] = {}
-    bp = Blueprint("openapi", __name__)
+    bp = Blueprint(BLUEPRINT, __name__)
 
     def serve(name: str, make: Callable[[Any, str], dict]):
         def view():
