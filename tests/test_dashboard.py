@@ -314,7 +314,7 @@ def test_only_the_transitions_the_state_machines_allow_are_offered():
     actions = FakeMachine({"pending": {"update", "cancel"}, "refunded": set()})
     shop = SimpleNamespace(**{**vars(fake_spec()), "machines": {"customer actions": actions}})
     assert describe.allowed_verbs(shop, {"status": "pending"}, ["cancel", "pay"]) == ["cancel", "pay"]
-    assert describe.allowed_verbs(shop, {"status": "refunded"}, ["cancel", "pay"]) == []   # final: nothing at all
+    assert describe.allowed_verbs(shop, {"status": "refunded"}, ["cancel", "pay"]) == ["pay"]   # not its verb
     order = FakeMachine({"unfulfilled": {"fulfilled", "canceled"}, "fulfilled": {"unfulfilled"}, "canceled": set()})
     payment = FakeMachine({"unpaid": {"partially_paid", "fully_paid"}, "fully_paid": {"fully_refunded"},
                            "fully_refunded": set()})
@@ -323,9 +323,12 @@ def test_only_the_transitions_the_state_machines_allow_are_offered():
     allowed = lambda o, p: describe.allowed_verbs(slyk, {"orderStatus": o, "paymentStatus": p}, verbs)
     assert allowed("unfulfilled", "unpaid") == ["cancel", "fulfill", "pay", "note"]
     assert allowed("fulfilled", "fully_paid") == ["unfulfill", "refund", "note"]
-    assert allowed("fulfilled", "fully_refunded") == ["unfulfill", "note"]   # a final payment status blocks payments
-    assert allowed("canceled", "unpaid") == []                               # a final order status blocks all
+    assert allowed("fulfilled", "fully_refunded") == ["unfulfill", "note"]
+    assert allowed("canceled", "fully_paid") == ["refund", "note"]
     assert describe.allowed_verbs(fake_spec(), {"status": "x"}, verbs) == verbs   # no machine: all offered
+    ruled = SimpleNamespace(**{**vars(slyk), "extra": {"dashboard": {"offers": lambda o, verb: verb != "pay"}}})
+    assert describe.allowed_verbs(ruled, {"orderStatus": "unfulfilled", "paymentStatus": "unpaid"}, verbs) \
+        == ["cancel", "fulfill", "note"]
 
 
 def test_records_are_newest_first_by_creation_time_and_the_page_says_so():
@@ -364,7 +367,9 @@ def test_slyk_rows_offer_only_the_moves_their_state_allows(client, box):
     text = page(client, "/__sandbox/?api=slyk&per_page=200")
     for order in box.store.state("slyk")["orders"].all():
         offered = set(buttons(text, "slyk", order["id"])) - {"GET"}
-        if order["orderStatus"] == "canceled":
+        if order["orderStatus"] in ("canceled", "draft"):
+            assert offered <= {"cancel", "refund"} and "pay" not in offered, order
+        if order["orderStatus"] == "canceled" and order["paymentStatus"] == "unpaid":
             assert offered == set(), order
         if order["paymentStatus"] in ("fully_refunded", "fully_paid"):
             assert "pay" not in offered

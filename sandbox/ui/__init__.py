@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, send_from_directory, url_for
 
@@ -189,14 +188,19 @@ def _panel(spec, page: int, per_page: int) -> Panel:
 JOURNAL_FILTERS = ("api", "method", "path", "status")
 
 
-def _journal(**match) -> tuple[list[dict], dict[str, str]]:
+def _journal() -> tuple[list[dict], dict[str, str]]:
     """The latest journal rows of the session, filtered by ``j_<filter>`` query arguments (those of
     /__sandbox/requests), with request and response bodies pretty-printed."""
     filters = {name: request.args.get("j_" + name, "").strip() for name in JOURNAL_FILTERS}
     status = filters["status"]
     entries = _box().journal.entries(
         session_name(), api=filters["api"] or None, method=filters["method"] or None, path=filters["path"] or None,
-        status=int(status) if status.isascii() and status.isdigit() else None, **match)
+        status=int(status) if status.isascii() and status.isdigit() else None)
+    return _journal_rows(entries), filters
+
+
+def _journal_rows(entries) -> list[dict]:
+    """The latest entries, newest first, as the journal table shows them."""
     rows = []
     for entry in reversed(entries[-JOURNAL_ROWS:]):
         row = entry.as_json()
@@ -204,7 +208,7 @@ def _journal(**match) -> tuple[list[dict], dict[str, str]]:
             row[part + "_text"] = "" if row[part] is None else \
                 json.dumps(row[part], indent=2, ensure_ascii=False, default=str)
         rows.append(row)
-    return rows, filters
+    return rows
 
 
 def _session_arg() -> dict:
@@ -266,9 +270,9 @@ def record(api, record_id):
     tables = {name: _records(spec, name) for name in spec.tables}
     related = {name: [json.dumps(r, indent=2, ensure_ascii=False, default=str) for r in records]
                for name, records in describe.related(spec, found, tables).items()}
-    segment = "/" + quote(record_id, safe="")
-    history = [entry for entry in _journal()[0]
-               if entry["api"] == api and (entry["path"] + "/").count(segment + "/")]
+    segment = f"/{record_id}/"                       # entry.path is decoded, as the route saw it
+    history = _journal_rows([entry for entry in _box().journal.entries(session_name(), api=api)
+                             if segment in entry.path + "/"])
     return render_template("sandbox_ui/record.html", spec=spec, table=table, row=row, related=related,
                            history=history, **_page_context())
 

@@ -9,7 +9,8 @@ buttons and a curl example as soon as it is in the registry. What cannot be gues
      "status_words": {700: "Complete"},   # where the API writes a status as a code
      "id_field": "uuid",         # the record field in the URL (default: the store's key, "id")
      "collection": "order",      # the path segment before the id (default: the table name or its singular)
-     "token": fn(record, config) -> str}  # a token the API accepts for this record (shop: its user's)
+     "token": fn(record, config) -> str,  # a token the API accepts for this record (shop: its user's)
+     "offers": fn(record, verb) -> bool}  # a rule beyond the state machines (Slyk: payments need an open order)
 
 Which transitions a record is offered comes from the API's state machines (``ApiSpec.machines``): a table of
 actions by status (shop's) names the verbs directly; a table of statuses (Slyk's) allows a verb when one of
@@ -109,9 +110,10 @@ def newest_first(records: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, An
 
 
 def allowed_verbs(spec, record: Mapping[str, Any], verbs: Iterable[str]) -> list[str]:
-    """The verbs the API's state machines allow on ``record``; with no machine, every verb."""
-    return [verb for verb in verbs if all(_machine_allows(spec, name, machine, record, verb)
-                                          for name, machine in spec.machines.items())]
+    """The verbs the API's state machines (and its ``offers`` rule) allow on ``record``; with neither, every verb."""
+    offers = settings(spec).get("offers") or (lambda record, verb: True)
+    return [verb for verb in verbs if offers(record, verb) and all(
+        _machine_allows(spec, name, machine, record, verb) for name, machine in spec.machines.items())]
 
 
 def _participles(verb: str) -> set[str]:
@@ -131,15 +133,14 @@ def _state_word(state: str) -> str:
 
 
 def _machine_allows(spec, name: str, machine, record: Mapping[str, Any], verb: str) -> bool:
-    primary = status_field(spec, record)
-    current = record.get(name if name in record else primary)
+    """A machine named after a field of the record (``paymentStatus``) reads that field, any other the
+    record's status; a verb it does not mention is not its to refuse."""
+    current = record.get(name if name in record else status_field(spec, record))
     if current not in machine.table:
         return True                                  # the machine does not cover this record
     targets = set().union(*machine.table.values())
     if verb in targets:                              # a table of actions by status (shop's)
         return verb in machine.table[current]
-    if not machine.table[current] and (name == primary or name not in record):
-        return False                                 # a final status takes no transition at all
     named = {t for t in targets if _state_word(t) in _participles(verb)}
     return not named or bool(named & machine.table[current])
 
