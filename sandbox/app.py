@@ -320,7 +320,7 @@ def _finish_request(response):
     now = time.perf_counter()
     elapsed = (now - getattr(ctx, "started", now)) * 1000
     spec = getattr(ctx, "sandbox_api", None)
-    if spec is not None:
+    if spec is not None and not openapi.is_document_request(req):
         box.journal.record(
             ctx.sandbox_session, seq=ctx.journal_seq, time=time.time(), api=spec.name, method=req.method,
             path=req.path, query=req.query_string, headers=list(req.headers.items()),

@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, request
 
 from sandbox import __version__
 from sandbox import control_schemas as S
-from sandbox.core import errors
+from sandbox.core import errors, har
 from sandbox.core.api import session_name
 from sandbox.core.faults import FaultIn, parse_rule
 from sandbox.core.fixtures import FixtureError, check_records
@@ -121,7 +121,7 @@ def export_state():
 
 
 @bp.put("/state")
-@documented(response=S.ReplacedOut, body=S.StateDocument, errors=(400,))
+@documented(response=S.ReplacedOut, body=S.StateDocument, errors=(400,), example={"apis": {"shop": {"carts": []}}})
 def import_state():
     """PUT /__sandbox/state: replace the state of every API in the document; all or nothing."""
     document = _body()
@@ -183,7 +183,7 @@ def list_snapshots():
 
 
 @bp.post("/snapshots/<name>")
-@documented(response=S.SavedSnapshotOut, status=201, query=S.ApiQueryIn)
+@documented(response=S.SavedSnapshotOut, status=201, query=S.ApiQueryIn, params={"name": "before-checkout"})
 def save_snapshot(name):
     """POST /__sandbox/snapshots/{name}[?api=NAME]: keep the current state under a name (in memory)."""
     names = _api_names()
@@ -196,7 +196,8 @@ def save_snapshot(name):
 
 
 @bp.post("/snapshots/<name>/restore")
-@documented("POST /__sandbox/snapshots/{name}/restore: back to a named snapshot.", response=S.RestoredSnapshotOut)
+@documented("POST /__sandbox/snapshots/{name}/restore: back to a named snapshot.", response=S.RestoredSnapshotOut,
+            params={"name": "before-checkout"})
 def restore_snapshot(name):
     saved = _snapshots().get(name)
     if saved is None:
@@ -213,7 +214,8 @@ def delete_snapshots():
 
 
 @bp.delete("/snapshots/<name>")
-@documented("DELETE /__sandbox/snapshots/{name}: forget a named snapshot.", response=None, status=204)
+@documented("DELETE /__sandbox/snapshots/{name}: forget a named snapshot.", response=None, status=204,
+            params={"name": "before-checkout"})
 def delete_snapshot(name):
     if _snapshots().pop(name, None) is None:
         raise errors.NotFound(f"No snapshot named {name!r} in session {session_name()!r}.")
@@ -225,12 +227,26 @@ def delete_snapshot(name):
 @documented(response=S.RequestsOut, query=S.RequestsQueryIn, errors=(400,))
 def list_requests():
     """GET /__sandbox/requests?api=&method=&path=<glob>&status=&since=<seq|ISO time>&limit=: oldest first."""
+    entries = _journal_entries()
+    return {"requests": [entry.as_json() for entry in entries], "total": len(entries)}
+
+
+@bp.get("/requests.har")
+@documented(response=S.HarOut, query=S.RequestsQueryIn, errors=(400,))
+def requests_har():
+    """GET /__sandbox/requests.har?<the filters of /requests>: the journal as HAR 1.2, for devtools and HAR viewers."""
+    document = har.archive(_journal_entries(), request.host_url, version=__version__, session=session_name())
+    response = current_app.json.response(document)
+    response.headers["Content-Disposition"] = f'attachment; filename="order-sandbox-{session_name()}.har"'
+    return response
+
+
+def _journal_entries():
+    """This session's journal entries by the filters of ``/requests`` (``S.RequestsQueryIn``)."""
     query = load(S.RequestsQueryIn(), request.args.to_dict())
     entries = _box().journal.entries(session_name(), api=query.get("api"), method=query.get("method"),
                                      path=query.get("path"), status=query.get("status"), since=query.get("since"))
-    if "limit" in query:
-        entries = entries[-query["limit"]:]
-    return {"requests": [entry.as_json() for entry in entries], "total": len(entries)}
+    return entries[-query["limit"]:] if "limit" in query else entries
 
 
 @bp.delete("/requests")
@@ -241,7 +257,8 @@ def clear_requests():
 
 # -- faults ---------------------------------------------------------------------------------------
 @bp.post("/faults")
-@documented(response=S.FaultOut, status=201, body=FaultIn, errors=(400,))
+@documented(response=S.FaultOut, status=201, body=FaultIn, errors=(400,),
+            example={"api": "slyk", "method": "POST", "path": "/orders", "status": 503, "times": 1})
 def add_fault():
     """POST /__sandbox/faults {api, method, path, status, body, message, delay_ms, drop, times, probability}."""
     rule = _box().faults.add(session_name(), parse_rule(_body(), list(_box().apis)))
@@ -261,9 +278,18 @@ def clear_faults():
     return "", 204
 
 
+@bp.delete("/faults/<int:fault_id>")
+@documented("DELETE /__sandbox/faults/{id}: remove one fault rule.", response=None, status=204, params={"fault_id": "1"})
+def remove_fault(fault_id):
+    if not _box().faults.remove(session_name(), fault_id):
+        raise errors.NotFound(f"No fault rule {fault_id} in session {session_name()!r}.")
+    return "", 204
+
+
 # -- webhooks -------------------------------------------------------------------------------------
 @bp.post("/webhooks")
-@documented(response=S.WebhookOut, status=201, body=S.WebhookIn, errors=(400,))
+@documented(response=S.WebhookOut, status=201, body=S.WebhookIn, errors=(400,),
+            example={"api": "slyk", "url": "http://127.0.0.1:9000/hook", "events": ["store.order.paid"]})
 def subscribe_webhook():
     """POST /__sandbox/webhooks {"api": "slyk", "url": "http://127.0.0.1:9000/hook", "events": [...]}."""
     body = load(S.WebhookIn(), _body())
@@ -294,7 +320,8 @@ def clear_webhooks():
 
 
 @bp.delete("/webhooks/<int:subscription_id>")
-@documented("DELETE /__sandbox/webhooks/{id}: remove one subscription.", response=None, status=204)
+@documented("DELETE /__sandbox/webhooks/{id}: remove one subscription.", response=None, status=204,
+            params={"subscription_id": "1"})
 def unsubscribe_webhook(subscription_id):
     if not _box().webhooks.unsubscribe(session_name(), subscription_id):
         raise errors.NotFound(f"No webhook subscription {subscription_id} in session {session_name()!r}.")
@@ -333,7 +360,7 @@ def get_clock():
 
 
 @bp.put("/clock")
-@documented(response=S.ClockOut, body=S.ClockIn, errors=(400,))
+@documented(response=S.ClockOut, body=S.ClockIn, errors=(400,), example={"now": "2025-03-31T09:00:00Z"})
 def set_clock():
     """PUT /__sandbox/clock {"now": "2025-03-31T09:00:00Z"} freezes; {"advance_seconds": N} moves it."""
     body = load(S.ClockIn(), _body())
@@ -369,8 +396,23 @@ def list_sessions():
     return {"sessions": store.sessions(), "max_sessions": store.max_sessions, "evicted": list(store.evictions)}
 
 
+@bp.put("/sessions/<name>")
+@documented(response=S.SessionsOut, params={"name": "job-1"}, errors=(400,))
+def create_session(name):
+    """PUT /__sandbox/sessions/{name}: make a session (a copy of the seeded state) on purpose; idempotent."""
+    from sandbox.app import SESSION_NAME   # the app module imports this one
+
+    if not SESSION_NAME.match(name):
+        raise errors.Invalid("Invalid session name.", details={"name": [
+            "1-64 letters, digits, '.', '_', ':' or '-'."]})
+    store = _box().store
+    store.state(next(iter(store.apis)), name)   # the first look at a session makes every API's copy
+    return {"sessions": store.sessions()}
+
+
 @bp.delete("/sessions/<name>")
-@documented("DELETE /__sandbox/sessions/{name}: drop a named session.", response=None, status=204)
+@documented("DELETE /__sandbox/sessions/{name}: drop a named session.", response=None, status=204,
+            params={"name": "job-1"})
 def drop_session(name):
     if not _box().store.drop_session(name):
         raise errors.NotFound(f"No session named {name!r} (the default session can only be reset).")

@@ -116,6 +116,11 @@ class RequestsOut(Schema):
     total = fields.Integer()
 
 
+class HarOut(Schema):
+    log = fields.Dict(metadata={"description": "HAR 1.2: {version, creator, entries: [{startedDateTime, time, "
+                                               "request, response, cache, timings}]}"})
+
+
 class DeletedOut(Schema):
     deleted = fields.Integer()
 

@@ -1,11 +1,16 @@
-"""The dashboard and docs end to end in headless Chromium (Debian's ``chromium``, driven by Playwright).
+"""The browser journey end to end in headless Chromium (Debian's ``chromium``, driven by Playwright).
 
-Against a real server on a free port with the registered APIs plus the test-only ``fakeshop`` (which has
-transition routes). ``.ci/run`` installs the browser, so under CI (``CI`` set) a missing one is a failure;
-on a developer's machine without it the module is skipped, with the reason in pytest's summary.
+Against a real server on a free port with the registered APIs plus the test-only ``fakeshop``. A frontend
+developer's walk: open ``/``, reach the dashboard, read a record of every API, transition records (a shop
+order of a user other than 1 included) seeing only the moves their state allows, create one from the example
+form, add and remove a fault, freeze the clock, switch to a new session, download the HAR and parse it, then
+"Try it out" a write in Swagger UI. Every request the page makes stays on the sandbox's origin; any other is
+aborted and fails the test, as does any script error.
 
-The screenshot goes to pytest's tmp_path; ``SANDBOX_UPDATE_SCREENSHOT=1`` also copies it to
-``docs/dashboard.png`` (not on every run: the port and journal times would change a tracked file).
+``.ci/run`` installs the browser, so under CI (``CI`` set) a missing one is a failure; on a developer's machine
+without it the module is skipped, with the reason in pytest's summary. The screenshots go to pytest's
+tmp_path; ``SANDBOX_UPDATE_SCREENSHOTS=1`` also copies them to ``docs/`` for the README (not on every run:
+the port and times in them would change tracked files).
 """
 
 from __future__ import annotations
@@ -18,17 +23,19 @@ from pathlib import Path
 
 import pytest
 
+from sandbox import __version__
 from sandbox.pytest_plugin import SandboxServer
 from tests import fake_api
 from tests.conftest import APIS, api_specs
+from tests.test_har import assert_har
 
 CHROMIUM = os.environ.get("SANDBOX_TEST_CHROMIUM", "/usr/bin/chromium")
 # No network here but the package registries: keep Chromium from reaching for anything on its own.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOT_COPY = Path(__file__).resolve().parent.parent / "docs" / "dashboard.png"
-SCREENSHOT_COPY_LIMIT = 400_000     # bytes: a larger picture is not worth keeping in the repository
-PER_PAGE = 4                        # a few orders per API: the whole page fits one readable picture
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SCREENSHOT_LIMIT = 600_000          # bytes: a larger picture is not worth keeping in the repository
+PER_PAGE = 2                        # a few records per API: the dashboard fits one readable picture
 HAS_CHROMIUM = os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)
 NO_CHROMIUM = f"no Chromium at {CHROMIUM}: install Debian's 'chromium' package (.ci/run does) to run the browser test"
 
@@ -55,9 +62,31 @@ def server():
 
 
 @pytest.fixture
-def page(browser, server):
-    server.app.extensions["sandbox"].store.reset()
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def box(server):
+    """The server's sandbox, back to its seeded state with no faults, journal or frozen clock."""
+    box = server.app.extensions["sandbox"]
+    box.store.reset()
+    for session in box.store.sessions():
+        box.faults.clear(session)
+        box.journal.clear(session)
+        box.store.drop_session(session)
+    box.clock.unfreeze()
+    yield box
+    box.clock.unfreeze()
+
+
+@pytest.fixture
+def page(browser, server, box):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    elsewhere = []
+
+    def only_the_sandbox(route):
+        if route.request.url.startswith(server.base_url + "/"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+    context.route("**/*", only_the_sandbox)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors = []
@@ -65,6 +94,24 @@ def page(browser, server):
     yield page
     context.close()
     assert not errors, errors
+    assert not elsewhere, f"requests that left the machine: {elsewhere}"
+
+
+class Screenshots:
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def take(self, page, name: str, **kwargs) -> None:
+        picture = self.folder / name
+        page.screenshot(path=str(picture), **kwargs)
+        assert picture.stat().st_size > 10_000
+        if os.environ.get("SANDBOX_UPDATE_SCREENSHOTS") and picture.stat().st_size <= SCREENSHOT_LIMIT:
+            shutil.copyfile(picture, DOCS / name)
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    return Screenshots(tmp_path)
 
 
 def press_and_reload(page, button):
@@ -72,95 +119,183 @@ def press_and_reload(page, button):
     with page.expect_navigation():
         button.click()
     page.wait_for_selector("#result:not([hidden])")
+    return page.locator("#result-status").inner_text()
 
 
-def order_row(page, api, order_id):
-    return page.locator(f'#api-{api} tr.order[data-id="{order_id}"]')
+def submit_and_reload(page, form: str, **fields):
+    for name, value in fields.items():
+        field = page.locator(f"#{form} [name={name}]")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(str(value))
+        else:
+            field.fill(str(value))
+    return press_and_reload(page, page.locator(f"#{form} button[type=submit]"))
 
 
-def test_dashboard_shows_apis_orders_json_transitions_and_reset(page, server, tmp_path):
-    page.goto(server.base_url + f"/__sandbox/?per_page={PER_PAGE}")
+def row(page, api, record_id):
+    return page.locator(f'#api-{api} tr.order[data-id="{record_id}"]')
+
+
+def transitions_of(locator) -> set[str]:
+    return set(locator.locator("button.transition").all_inner_texts())
+
+
+def test_the_journey_of_a_frontend_developer(page, server, box, screenshots):
+    # open / and reach the dashboard, every API on it
+    page.goto(server.base_url + "/")
+    assert page.url.startswith(server.base_url + "/__sandbox/")
     for spec in api_specs():
         section = page.locator(f"#api-{spec.name}")
         assert section.locator("h2").inner_text() == spec.title
         assert section.locator("code.base-url").inner_text() == server.url(spec.name)
-        assert section.locator("tr.order").count() == PER_PAGE
+    assert "newest first by createdAt" in page.locator("#api-slyk .order-note").inner_text()
+    assert re.fullmatch(r"\w+ \(\d+\)", page.locator("#api-formations td.status .badge").first.inner_text())
 
-    # open an order's JSON
-    row = order_row(page, "appx", 150)
-    row.locator("button.show-json").click()
-    shown = json.loads(row.locator("xpath=following-sibling::tr[1]").locator("pre").inner_text())
-    assert shown["id"] == 150 and shown["order_status"] == row.locator("td.status").inner_text()
+    # read a record of every API: its page shows the API's own rendering
+    for spec in api_specs():
+        page.goto(server.base_url + "/__sandbox/")
+        first = page.locator(f"#api-{spec.name} tr.order").first
+        record_id = first.get_attribute("data-id")
+        first.locator("td.id a").click()
+        page.wait_for_selector("#record")
+        assert page.locator("#record").get_attribute("data-id") == record_id
+        if page.locator("#rendered").count():
+            page.wait_for_function("document.getElementById('rendered-status').textContent !== ''")
+            assert page.locator("#rendered-status").inner_text() == "200", spec.name
+            assert record_id in page.locator("#rendered").inner_text()
+        else:
+            assert page.locator("pre.related").count(), spec.name        # formations: its order lines
 
-    # the GET button calls the real route with the API's auth headers and shows the wire format
-    row.locator("button.action", has_text="GET").click()
+    # a shop order of a user other than 1: offered only what its state allows, and cancelled
+    orders = box.store.state("shop")["orders"].all()
+    pending = next(o for o in orders if o["status"] == "pending" and o["user_id"] != 1)
+    finished = next(o for o in orders if o["status"] in ("refunded", "cancelled", "completed"))
+    page.goto(server.base_url + "/__sandbox/?api=shop&per_page=200")
+    assert transitions_of(row(page, "shop", pending["id"])) == {"cancel"}
+    assert transitions_of(row(page, "shop", finished["id"])) == set()
+    assert press_and_reload(page, row(page, "shop", pending["id"]).locator("button.transition",
+                                                                          has_text="cancel")) == "200"
+    assert page.locator("#result-label").inner_text() == f"POST /shop/api/v1/shop/orders/{pending['id']}/cancel"
+    assert row(page, "shop", pending["id"]).locator("td.status").inner_text() == "cancelled"
+    assert transitions_of(row(page, "shop", pending["id"])) == set()
+
+    # Slyk: a canceled order offers nothing; paying an unpaid one leaves no "pay" to press
+    page.goto(server.base_url + "/__sandbox/?api=slyk&per_page=200")
+    for status, offered in zip(page.locator("#api-slyk td.status").all_inner_texts(),
+                               page.locator("#api-slyk td.actions").all()):
+        if status.startswith("canceled"):
+            assert transitions_of(offered) <= {"refund"}      # what was paid can still be given back
+    unpaid = next(o for o in box.store.state("slyk")["orders"].all()
+                  if (o["orderStatus"], o["paymentStatus"]) == ("unfulfilled", "unpaid"))
+    assert transitions_of(row(page, "slyk", unpaid["id"])) == {"cancel", "fulfill", "pay"}
+    assert press_and_reload(page, row(page, "slyk", unpaid["id"]).locator("button.transition", has_text="pay")) == "200"
+    assert "fully_paid" in row(page, "slyk", unpaid["id"]).locator("td.status").inner_text()
+    assert transitions_of(row(page, "slyk", unpaid["id"])) == {"cancel", "fulfill", "refund"}
+    row(page, "slyk", unpaid["id"]).locator("td.id a").click()        # its page: rendering, lines, history
+    page.wait_for_function("document.getElementById('rendered-status').textContent === '200'")
+    assert "/pay" in page.locator("#history").inner_text()
+    assert transitions_of(page.locator("#record")) == {"cancel", "fulfill", "refund"}
+    screenshots.take(page, "record.png")
+    page.go_back()
+
+    # create a record from the example form, edited before sending
+    page.locator("#api-slyk details.create summary").click()
+    body = json.loads(page.locator("#api-slyk textarea.create-body").input_value())
+    body["lines"] = body["lines"][:1]
+    page.locator("#api-slyk textarea.create-body").fill(json.dumps(body, indent=2))
+    assert press_and_reload(page, page.locator("#api-slyk button.create-send")) == "200"
+    created = json.loads(page.locator("#result-body").inner_text())["data"]
+    assert page.locator("#api-slyk tr.order").first.get_attribute("data-id") == created["id"]
+
+    # add a fault, see it fire, remove it
+    page.goto(server.base_url + "/__sandbox/")
+    assert submit_and_reload(page, "fault-add", api="appx", path="*/orders/*", status=503, times=1) == "201"
+    fault = page.locator("#fault-control tr.fault")
+    assert fault.count() == 1 and fault.locator("td.fired").inner_text() == "0"
+    page.locator("#result-close").click()
+    page.locator("#api-appx tr.order").first.locator("button.read").click()
     page.wait_for_selector("#result:not([hidden])")
-    assert page.locator("#result-status").inner_text() == "200"
-    assert json.loads(page.locator("#result-body").inner_text())["data"]["id"] == 150
+    assert page.locator("#result-label").inner_text().startswith("GET /appx/api/v1/orders/")
+    assert page.locator("#result-status").inner_text() == "503"
+    page.reload()
+    assert page.locator("#fault-control tr.fault td.fired").inner_text() == "1"
+    assert press_and_reload(page, page.locator("#fault-control tr.fault button", has_text="remove")) == "204"
+    assert page.locator("#fault-control tr.fault").count() == 0
 
-    # a transition: the button posts to the real route, the page reloads with the new status
-    assert order_row(page, "fakeshop", 30).locator("td.status").inner_text() == "pending"
-    press_and_reload(page, order_row(page, "fakeshop", 30).locator("button.transition", has_text="pay"))
-    assert page.locator("#result-label").inner_text() == "POST /fakeshop/v1/orders/30/pay"
-    assert page.locator("#result-status").inner_text() == "200"
-    assert order_row(page, "fakeshop", 30).locator("td.status").inner_text() == "paid"
-    journal = page.locator("#journal tr.request").first
-    assert "POST /fakeshop/v1/orders/30/pay" in journal.inner_text()
+    # freeze the clock
+    assert submit_and_reload(page, "clock-freeze", now="2025-03-31T09:00:00Z") == "200"
+    assert page.locator("#clock-now").inner_text() == "2025-03-31T09:00:00Z"
+    assert page.locator("#clock-control .badge.frozen").count() == 1
 
-    screenshot = tmp_path / "dashboard.png"
-    order_row(page, "mittwald", shown_id := page.locator("#api-mittwald tr.order").first.get_attribute("data-id")) \
-        .locator("button.show-json").click()
-    assert json.loads(page.locator("#api-mittwald tr.order-json pre").first.inner_text())["id"] == shown_id
-    page.screenshot(path=str(screenshot), full_page=True)
-    assert screenshot.stat().st_size > 10_000
-    if os.environ.get("SANDBOX_UPDATE_SCREENSHOT") and screenshot.stat().st_size <= SCREENSHOT_COPY_LIMIT:
-        shutil.copyfile(screenshot, SCREENSHOT_COPY)
+    # the journal shows the requests with their bodies; the HAR downloads and parses
+    journal = page.locator("#journal tr.request")
+    assert journal.count() >= 4 and "POST /slyk/orders" in page.locator("#journal").inner_text()
+    page.goto(server.base_url + f"/__sandbox/?per_page={PER_PAGE}")
+    screenshots.take(page, "dashboard.png", full_page=True)
+    with page.expect_download() as download:
+        page.locator("#har-link").click()
+    archive = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    urls = [entry["request"]["url"] for entry in assert_har(archive)]
+    assert server.base_url + f"/shop/api/v1/shop/orders/{pending['id']}/cancel" in urls
+    assert server.base_url + "/slyk/orders" in urls
 
-    # a refused transition shows the API's own error
-    press_and_reload(page, order_row(page, "fakeshop", 29).locator("button.transition", has_text="pay"))
-    assert page.locator("#result-status").inner_text() == "409"
-    assert "Cannot move from 'cancelled' to 'paid'" in page.locator("#result-body").inner_text()
-
-    # reset: back to the seeded status, and the control plane said so
-    press_and_reload(page, page.locator('button[data-reset="fakeshop"]'))
-    assert json.loads(page.locator("#result-body").inner_text())["reset"] == ["fakeshop"]
-    assert order_row(page, "fakeshop", 30).locator("td.status").inner_text() == "pending"
-
-
-def test_dashboard_pages_one_api_and_keeps_the_session(page, server):
-    server.app.extensions["sandbox"].store.state("fakeshop", "browser-job")   # a client's first request makes it
-    page.goto(server.base_url + "/__sandbox/?session=browser-job")
-    assert page.locator(".top .session code").inner_text() == "browser-job"
-    press_and_reload(page, order_row(page, "fakeshop", 30).locator("button.transition", has_text="cancel"))
-    assert page.locator("#result-status").inner_text() == "200"
-    assert order_row(page, "fakeshop", 30).locator("td.status").inner_text() == "cancelled"
-    state = server.app.extensions["sandbox"].store
-    assert state.state("fakeshop", "browser-job")["orders"].get(30)["state"] == "cancelled"
-    assert state.state("fakeshop")["orders"].get(30)["state"] == "pending"
-
-    page.locator("#api-formations .pager a").click()
-    assert re.search(r"api=formations", page.url) and "session=browser-job" in page.url
-    page.locator('#api-formations a[rel="next"]').click()
-    assert "page 2 of" in page.locator("#api-formations .pager").inner_text()
+    # a session that does not exist is shown, not created; creating it switches to a fresh copy
+    page.goto(server.base_url + "/__sandbox/?session=ghost")
+    assert page.locator("#no-session").count() == 1 and "ghost" not in box.store.sessions()
+    page.goto(server.base_url + "/__sandbox/")
+    with page.expect_navigation():
+        page.locator("#session-create [name=name]").fill("browser-journey")
+        page.locator("#session-create button[type=submit]").click()
+    page.wait_for_url(re.compile(r"session=browser-journey"))
+    assert page.locator(".top .session code").inner_text() == "browser-journey"
+    assert row(page, "fakeshop", 30).locator("td.status").inner_text() == "pending"
+    assert press_and_reload(page, row(page, "fakeshop", 30).locator("button.transition", has_text="pay")) == "200"
+    assert box.store.state("fakeshop", "browser-journey")["orders"].get(30)["state"] == "paid"
+    assert box.store.state("fakeshop")["orders"].get(30)["state"] == "pending"
+    page.locator("#session-pick select").select_option("")
+    page.locator("#session-pick button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/__sandbox/?$"))
+    assert page.locator(".top .session code").inner_text() == "default"
 
 
-def test_docs_list_the_apis_and_swagger_ui_renders_offline(page, server):
+def try_it_out(page, operation_id: str) -> str:
+    """Open an operation in Swagger UI, press "Try it out" and "Execute" unchanged; the status it got."""
+    block = page.locator(f'[id$="-{operation_id}"]').first
+    block.locator(".opblock-summary").click()
+    block.locator("button.try-out__btn").click()
+    block.locator("button.execute").click()
+    status = block.locator(".live-responses-table .response .response-col_status").first
+    status.wait_for()
+    return status.inner_text().strip()
+
+
+def test_docs_run_in_swagger_ui_with_their_examples(page, server, box, screenshots):
     page.goto(server.base_url + "/__sandbox/docs")
     for spec in api_specs():
-        section = page.locator(f"#doc-{spec.name}")
-        assert server.url(spec.name) in section.locator("pre.curl").inner_text()
+        assert server.url(spec.name) in page.locator(f"#doc-{spec.name} pre.curl").inner_text()
+    screenshots.take(page, "docs.png", full_page=True)
 
-    # No spec served: a clear notice (forced, so this holds once the real specs exist too).
-    page.route("**/appx/openapi.json", lambda route: route.fulfill(status=404, body="{}"))
-    page.locator("#doc-appx a.swagger").click()
-    page.wait_for_selector("#no-spec:not([hidden])")
-    assert "No spec yet" in page.locator("#no-spec").inner_text()
+    page.locator("#doc-slyk a.swagger").click()
+    page.wait_for_selector(".swagger-ui .info .title")
+    # the version and OAS badges: white text on their grey pill, not on our white <pre> background
+    badges = page.locator(".swagger-ui .info .title pre.version")
+    assert [text.strip() for text in badges.all_inner_texts()] == [__version__, "OAS 3.1"]
+    assert set(badges.evaluate_all("all => all.map(e => getComputedStyle(e).backgroundColor)")) == {"rgba(0, 0, 0, 0)"}
+    assert try_it_out(page, "create_order") == "200"
+    assert try_it_out(page, "pay_order") == "200"
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshots.take(page, "swagger.png")
+    assert len(box.store.state("slyk")["orders"].all()) == len(box.store.seeded("slyk")["orders"].all()) + 1
 
-    # A spec: Swagger UI, from the packaged assets, renders it.
-    spec = {"openapi": "3.0.3", "info": {"title": "Sandbox control plane", "version": "1"},
-            "paths": {"/__sandbox/health": {"get": {"responses": {"200": {"description": "ready"}}}}}}
-    page.route("**/__sandbox/openapi.json", lambda route: route.fulfill(status=200, json=spec))
     page.goto(server.base_url + "/__sandbox/docs/control-plane")
     page.wait_for_selector(".swagger-ui .info .title")
-    assert "Sandbox control plane" in page.locator(".swagger-ui .info .title").inner_text()
-    assert page.locator(".opblock-summary-path").first.inner_text().endswith("/__sandbox/health")
+    assert try_it_out(page, "add_fault") == "201"
+    assert [rule.as_json()["path"] for rule in box.faults.rules("default")] == ["/orders"]
+    # the docs' own fetches of the documents are not in the journal
+    assert all(not entry.path.endswith("openapi.json") for entry in box.journal.entries("default"))
+
+    # no spec served: a clear notice
+    page.route("**/appx/openapi.json", lambda route: route.fulfill(status=404, body="{}"))
+    page.goto(server.base_url + "/__sandbox/docs/appx")
+    page.wait_for_selector("#no-spec:not([hidden])")
+    assert "No spec yet" in page.locator("#no-spec").inner_text()

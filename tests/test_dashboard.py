@@ -14,6 +14,7 @@ from werkzeug.routing import Map, Rule
 from sandbox import create_app
 from sandbox.config import TEST_CONFIG
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.examples import load_examples
 from sandbox.ui import describe
 from tests import fake_api
 from tests.conftest import APIS, api_specs
@@ -23,7 +24,7 @@ SPECS = api_specs()
 
 def fake_spec(name="shop", tables=None, extra=None, auth=None):
     return SimpleNamespace(name=name, blueprint=Blueprint(name, __name__), tables=tables or {"orders": ()},
-                           extra=extra or {}, url_prefix=f"/{name}/api", mount=f"/{name}",
+                           extra=extra or {}, url_prefix=f"/{name}/api", mount=f"/{name}", machines={},
                            auth=auth or Auth.of(Credential("Authorization", "Bearer")))
 
 
@@ -152,16 +153,17 @@ def test_dashboard_shows_every_registered_api_with_base_url_auth_and_orders(clie
         for line in describe.auth_description(spec):
             assert line in html.unescape(text)
         orders = box.store.state(spec.name)["orders"].all()
-        newest = orders[::-1][:20]
-        assert rows(text, spec.name) == [(str(o["id"]), str(describe.status_of(spec, o))) for o in newest]
+        newest = describe.newest_first(orders)[0][:20]
+        assert rows(text, spec.name) == [(str(o["id"]), describe.status_words(spec, describe.status_of(spec, o)))
+                                         for o in newest]
         assert f"{len(orders)} records" in text
     assert 'data-reset="appx"' in text
 
 
 def test_an_order_row_carries_its_json_and_a_get_button_for_the_real_route(client, box):
     text = page(client, "/__sandbox/?api=appx&per_page=1")
-    newest = box.store.state("appx")["orders"].all()[-1]
-    shown = re.search(r'<tr class="order-json" hidden><td colspan="4"><pre>(.*?)</pre>', text, re.S)[1]
+    newest = describe.newest_first(box.store.state("appx")["orders"].all())[0][0]
+    shown = re.search(r'<tr class="order-json" hidden><td colspan="7"><pre>(.*?)</pre>', text, re.S)[1]
     assert json.loads(html.unescape(shown)) == newest
     assert f'data-url="/appx/api/v1/orders/{newest["id"]}"' in text
     headers = re.search(r'data-headers="([^"]*)"', text)[1]
@@ -173,7 +175,7 @@ def test_one_api_is_paged_and_the_overview_links_to_it(client, box):
     overview = page(client, "/__sandbox/")
     assert f"all {total} records" in overview
     ids = [r[0] for r in rows(page(client, "/__sandbox/?api=formations&page=2&per_page=50"), "formations")]
-    expected = [str(o["id"]) for o in box.store.state("formations")["orders"].all()[::-1][50:100]]
+    expected = [str(o["id"]) for o in describe.newest_first(box.store.state("formations")["orders"].all())[0][50:100]]
     assert ids == expected
     last = page(client, "/__sandbox/?api=formations&page=999&per_page=50")
     assert f"page {-(-total // 50)} of {-(-total // 50)}" in last
@@ -221,8 +223,9 @@ def test_the_journal_lists_the_latest_requests_of_the_session(client):
     journal = re.search(r'<section class="journal".*?</section>', page(client, "/__sandbox/"), re.S)[0]
     assert journal.index("GET /appx/api/v1/orders/99999") < journal.index("GET /appx/api/v1/orders/15")
     assert ">404</span>" in journal and ">200</span>" in journal
-    # looking at a session that does not exist is a 404 and creates nothing
-    assert client.get("/__sandbox/?session=elsewhere").status_code == 404
+    # looking at a session that does not exist offers to create it, and creates nothing
+    missing = page(client, "/__sandbox/?session=elsewhere")
+    assert 'id="create-this-session" data-name="elsewhere"' in missing and 'class="order"' not in missing
     assert "elsewhere" not in client.application.extensions["sandbox"].store.sessions()
 
 
@@ -232,7 +235,8 @@ def test_a_reset_from_the_dashboard_restores_the_seeded_orders(client, box):
         state["orders"].update(150, {"order_status": "Cancelled by test"})
     assert rows(page(client, "/__sandbox/?api=appx"), "appx")[0] == ("150", "Cancelled by test")
     assert client.post("/__sandbox/reset?api=appx").status_code == 200
-    assert page(client, "/__sandbox/?api=appx") == before
+    section = re.compile(r'<section class="api" id="api-appx".*?</section>', re.S)
+    assert section.search(page(client, "/__sandbox/?api=appx"))[0] == section.search(before)[0]
 
 
 def test_the_pages_are_behind_the_control_plane_guard():
@@ -289,3 +293,177 @@ def test_the_dashboard_shows_each_api_rules_and_state_machines(client):
     assert "shop.update-only-pending" in text and "An order can be updated only while its status is pending." in text
     assert "slyk.pay-not-more-than-unpaid" in text
     assert "<strong>orderStatus</strong> (<code>slyk.order-flow</code>)" in text and "(final)" in text
+
+
+# -- the state inspector --------------------------------------------------------------------------
+def buttons(text: str, api: str, record_id) -> dict[str, tuple[str, dict]]:
+    """verb -> (url, headers) of the buttons on one record's row."""
+    row = re.search(rf'<tr class="order" data-id="{re.escape(str(record_id))}">.*?</tr>',
+                    re.search(rf'<section class="api" id="api-{api}".*?</section>', text, re.S)[0], re.S)[0]
+    return {verb: (html.unescape(url), json.loads(html.unescape(headers))) for url, headers, verb in re.findall(
+        r'data-url="([^"]*)" data-headers="([^"]*)">([^<]+)</button>', row)}
+
+
+class FakeMachine:
+    def __init__(self, table, rule=None):
+        self.table = {state: frozenset(targets) for state, targets in table.items()}
+        self.rule = rule
+
+
+def test_only_the_transitions_the_state_machines_allow_are_offered():
+    actions = FakeMachine({"pending": {"update", "cancel"}, "refunded": set()})
+    shop = SimpleNamespace(**{**vars(fake_spec()), "machines": {"customer actions": actions}})
+    assert describe.allowed_verbs(shop, {"status": "pending"}, ["cancel", "pay"]) == ["cancel", "pay"]
+    assert describe.allowed_verbs(shop, {"status": "refunded"}, ["cancel", "pay"]) == ["pay"]   # not its verb
+    order = FakeMachine({"unfulfilled": {"fulfilled", "canceled"}, "fulfilled": {"unfulfilled"}, "canceled": set()})
+    payment = FakeMachine({"unpaid": {"partially_paid", "fully_paid"}, "fully_paid": {"fully_refunded"},
+                           "fully_refunded": set()})
+    slyk = SimpleNamespace(**{**vars(fake_spec()), "machines": {"orderStatus": order, "paymentStatus": payment}})
+    verbs = ["cancel", "fulfill", "unfulfill", "pay", "refund", "note"]
+    allowed = lambda o, p: describe.allowed_verbs(slyk, {"orderStatus": o, "paymentStatus": p}, verbs)
+    assert allowed("unfulfilled", "unpaid") == ["cancel", "fulfill", "pay", "note"]
+    assert allowed("fulfilled", "fully_paid") == ["unfulfill", "refund", "note"]
+    assert allowed("fulfilled", "fully_refunded") == ["unfulfill", "note"]
+    assert allowed("canceled", "fully_paid") == ["refund", "note"]
+    assert describe.allowed_verbs(fake_spec(), {"status": "x"}, verbs) == verbs   # no machine: all offered
+    ruled = SimpleNamespace(**{**vars(slyk), "extra": {"dashboard": {"offers": lambda o, verb: verb != "pay"}}})
+    assert describe.allowed_verbs(ruled, {"orderStatus": "unfulfilled", "paymentStatus": "unpaid"}, verbs) \
+        == ["cancel", "fulfill", "note"]
+
+
+def test_records_are_newest_first_by_creation_time_and_the_page_says_so():
+    records = [{"id": 1, "createdAt": "2020-01-02"}, {"id": 2, "createdAt": "2021-01-01"},
+               {"id": 3, "createdAt": "2020-01-02"}]
+    ordered, stated = describe.newest_first(records)
+    assert [r["id"] for r in ordered] == [2, 3, 1] and stated == "newest first by createdAt"
+    assert describe.newest_first([{"id": 1}, {"id": 2}])[0] == [{"id": 2}, {"id": 1}]
+
+
+def test_status_words_where_the_api_writes_codes(client, box):
+    text = page(client, "/__sandbox/?api=formations")
+    assert "Complete (700)" in text and "newest first by created_at" in text
+    slyk = page(client, "/__sandbox/?api=slyk")
+    assert '<span class="badge more" title="paymentStatus">unpaid</span>' in slyk
+
+
+def test_every_shop_order_is_read_and_cancelled_with_its_owner_token(client, box):
+    """The dashboard sent user 1's token for every order: 56 of 60 orders answered 404."""
+    orders = box.store.state("shop")["orders"].all()
+    text = page(client, "/__sandbox/?api=shop&per_page=200")
+    for order in orders:
+        url, headers = buttons(text, "shop", order["id"])["GET"]
+        assert client.get(url, headers=headers).status_code == 200, order["id"]
+    pending = next(o for o in orders if o["status"] == "pending" and o["user_id"] != 1)
+    offered = buttons(text, "shop", pending["id"])
+    assert set(offered) == {"GET", "cancel"}
+    url, headers = offered["cancel"]
+    answer = client.post(url, headers={**headers, "Content-Type": "application/json"}, data="{}")
+    assert answer.status_code == 200 and answer.get_json()["order"]["status"] == "cancelled"
+    done = next(o for o in orders if o["status"] in ("refunded", "completed"))
+    assert set(buttons(text, "shop", done["id"])) == {"GET"}
+
+
+def test_slyk_rows_offer_only_the_moves_their_state_allows(client, box):
+    text = page(client, "/__sandbox/?api=slyk&per_page=200")
+    for order in box.store.state("slyk")["orders"].all():
+        offered = set(buttons(text, "slyk", order["id"])) - {"GET"}
+        if order["orderStatus"] in ("canceled", "draft"):
+            assert offered <= {"cancel", "refund"} and "pay" not in offered, order
+        if order["orderStatus"] == "canceled" and order["paymentStatus"] == "unpaid":
+            assert offered == set(), order
+        if order["paymentStatus"] in ("fully_refunded", "fully_paid"):
+            assert "pay" not in offered
+        if order["orderStatus"] == "unfulfilled" and order["paymentStatus"] == "unpaid":
+            assert offered == {"cancel", "fulfill", "pay"}, order
+
+
+def test_a_record_page_shows_its_rendering_route_lines_and_history(client, box):
+    order_id = "fc78d28f-a8dd-49de-a22f-722fe3bd26c7"
+    client.post(f"/slyk/orders/{order_id}/pay", headers={"apikey": "k"}, json={"amount": "1.00000000"})
+    client.get("/slyk/orders/fc78d28f-a8dd-49de-a22f-722fe3bd26c6", headers={"apikey": "k"})   # another order
+    text = page(client, f"/__sandbox/records/slyk/{order_id}")
+    assert f'data-url="/slyk/orders/{order_id}"' in text                       # the API's own rendering
+    lines = [l for l in box.store.state("slyk")["lines"].all() if l["orderId"] == order_id]
+    assert f"<h2>lines ({len(lines)})</h2>" in text
+    history = re.search(r'<section class="journal" id="history">.*?</section>', text, re.S)[0]
+    assert f"POST /slyk/orders/{order_id}/pay" in history and "26c6" not in history
+    assert "&#34;amount&#34;: &#34;1.00000000&#34;" in history                  # the request body
+    assert client.get("/__sandbox/records/slyk/nope").status_code == 404
+    assert client.get("/__sandbox/records/nope/1").status_code == 404
+    formations = page(client, "/__sandbox/records/formations/1")
+    assert "<h2>orderlines (" in formations and "no route that reads one record" in formations
+
+
+def test_the_create_form_holds_the_documented_example_and_it_is_accepted(client):
+    text = page(client, "/__sandbox/?api=slyk")
+    form = re.search(r'<details class="create">.*?</details>', text, re.S)[0]
+    body = json.loads(html.unescape(re.search(r'<textarea[^>]*>(.*?)</textarea>', form, re.S)[1]))
+    example = next(e for e in load_examples("slyk") if e["name"] == "slyk/create-order")
+    assert body == example["request"]["body"]
+    url = html.unescape(re.search(r'data-url="([^"]*)"', form)[1])
+    headers = json.loads(html.unescape(re.search(r'data-headers="([^"]*)"', form)[1]))
+    assert client.post(url, headers=headers, json=body).status_code == 200
+    assert "<details class=\"create\">" not in page(client, "/__sandbox/?api=appx")   # appx creates nothing
+
+
+def test_the_controls_show_faults_clock_and_snapshots_of_the_session(client):
+    assert client.post("/__sandbox/faults", json={"api": "slyk", "status": 503, "times": 2}).status_code == 201
+    client.get("/slyk/orders", headers={"apikey": "k"})
+    assert client.put("/__sandbox/clock", json={"now": "2025-03-31T09:00:00Z"}).status_code == 200
+    assert client.post("/__sandbox/snapshots/before").status_code == 201
+    text = page(client, "/__sandbox/")
+    fault = re.search(r'<tr class="fault" data-id="(\d+)">.*?</tr>', text, re.S)
+    assert '<td class="fired">1</td>' in fault[0] and f'data-url="/__sandbox/faults/{fault[1]}"' in fault[0]
+    assert "2025-03-31T09:00:00Z</code> <span class=\"badge frozen\">frozen</span>" in text
+    assert 'data-snapshot="before"' in text and 'data-url="/__sandbox/snapshots/before/restore"' in text
+    assert client.delete(f"/__sandbox/faults/{fault[1]}").status_code == 204
+    assert client.delete(f"/__sandbox/faults/{fault[1]}").status_code == 404
+    assert client.get("/__sandbox/faults").get_json() == {"faults": []}
+
+
+def test_a_session_is_created_on_purpose_and_bad_names_are_refused(client, box):
+    assert client.put("/__sandbox/sessions/job-7").get_json() == {"sessions": ["default", "job-7"]}
+    assert client.put("/__sandbox/sessions/job-7").status_code == 200          # idempotent
+    assert 'id="create-this-session"' not in page(client, "/__sandbox/?session=job-7")
+    bad = client.put("/__sandbox/sessions/" + "x" * 65)
+    assert bad.status_code == 400 and bad.get_json()["error"] == "Invalid"
+    assert box.store.sessions() == ["default", "job-7"]
+
+
+def test_the_journal_filters_and_shows_request_and_response_bodies(client):
+    client.post("/slyk/orders/fc78d28f-a8dd-49de-a22f-722fe3bd26c6/pay", headers={"apikey": "k"},
+                json={"amount": "2.00000000"})
+    client.get("/appx/api/v1/orders/15", headers={"Authorization": "Bearer t"})
+    journal = re.compile(r'<section class="journal" id="journal">.*?</section>', re.S)
+    slyk_only = journal.search(page(client, "/__sandbox/?j_api=slyk&j_method=post"))[0]
+    assert "POST /slyk/orders/" in slyk_only and "/appx/" not in slyk_only
+    assert 'class="request-body"' in slyk_only and "&#34;paidAmount&#34;: &#34;2.00000000&#34;" in slyk_only
+    assert 'href="/__sandbox/requests.har?api=slyk&amp;method=post"' in slyk_only
+    nothing = journal.search(page(client, "/__sandbox/?j_status=599"))[0]
+    assert "match the filter" in nothing
+
+
+def test_a_browser_at_the_root_reaches_the_dashboard_and_an_api_client_a_json_404(client):
+    browser = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 302 and browser.headers["Location"].startswith("/__sandbox/")
+    for method in ("GET", "POST", "DELETE"):
+        api_client = client.open("/", method=method, headers={"Accept": "*/*"})
+        assert api_client.status_code == 404 and api_client.get_json()["error"] == "RouteNotFound", method
+
+
+def test_the_sandbox_own_pages_and_documents_are_not_journaled(client):
+    for url in ["/__sandbox/", "/__sandbox/docs", "/slyk/openapi.json", "/shop/openapi.json", "/__sandbox/openapi.json"]:
+        assert client.get(url).status_code == 200
+    assert client.get("/__sandbox/requests").get_json()["total"] == 0
+    client.get("/slyk/orders", headers={"apikey": "k"})
+    assert [e["path"] for e in client.get("/__sandbox/requests").get_json()["requests"]] == ["/slyk/orders"]
+
+
+def test_a_shop_token_names_its_user_by_shop_users_then_sandbox_user_id_else_user_1():
+    from sandbox.apis.shop.users import token_for_user, user_for_token
+
+    users = {"alice": 3}
+    assert user_for_token("alice", users) == 3 and user_for_token("sandbox-user-4", users) == 4
+    assert [user_for_token(t, users) for t in ("anything", "sandbox-user-0", "sandbox-user-x", "sandbox-user-4 ")] \
+        == [1, 1, 1, 1]
+    assert token_for_user(3, users) == "alice" and token_for_user(5, users) == "sandbox-user-5"

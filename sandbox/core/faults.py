@@ -118,6 +118,14 @@ class Faults:
         with self._lock:
             return list(self._rules.get(session, ()))
 
+    def remove(self, session: str, rule_id: int) -> bool:
+        """Remove one rule; False when the session has none with that id."""
+        with self._lock:
+            rules = self._rules.get(session, [])
+            kept = [rule for rule in rules if rule.id != rule_id]
+            self._rules[session] = kept
+            return len(kept) < len(rules)
+
     def clear(self, session: str) -> None:
         with self._lock:
             self._rules.pop(session, None)

@@ -5,8 +5,9 @@ success status and body (an ``*Out`` schema), response headers and the error sta
 ``build`` walks the app's url_map for one blueprint and turns those declarations into a document with
 apispec's MarshmallowPlugin, so the spec is the same code that shapes responses and cannot drift from it.
 ``api_document`` adds what the registry already knows about an API: its auth as security schemes, its
-error shape as the ``Error`` component, and ``servers`` at the API's own base path (so the paths are the
-real API's). Every route of a documented blueprint must carry ``@documented``; an undocumented one is a bug.
+error shape as the ``Error`` component, request-body examples from its documented examples, and ``servers`` at
+the base URL its clients use (so the paths are the real API's). Every route of a documented blueprint must carry
+``@documented``; an undocumented one is a bug.
 
 Conventions the generator adds, so that a response validates only if it has the documented shape:
 - a schema named ``*Out`` lists every property as required except those in its ``Meta.optional``;
@@ -60,23 +61,28 @@ class Operation:
     body_required: bool = True
     headers: Mapping[str, Mapping] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
+    example: Any = None                                  # a request body the endpoint accepts as is
+    params: Mapping[str, str] = field(default_factory=dict)   # path parameter -> a value that works with it
 
 
 def documented(summary: str | None = None, *, response=None, status: int = 200, query=None, body=None,
                body_required: bool = True, headers: Mapping[str, Mapping] | None = None,
-               errors: tuple[int, ...] = ()):
+               errors: tuple[int, ...] = (), example: Any = None, params: Mapping[str, str] | None = None):
     """Declare a view's contract for the OpenAPI document; the view itself is returned unchanged.
 
     ``response`` is the success body's schema (an instance with ``many=True`` for a bare list; ``None``
     for no body, as a 204); ``errors`` the statuses the view answers in the API's error shape beyond
-    those every route can give (401 with auth, 404 with path parameters, 413 with a body)."""
+    those every route can give (401 with auth, 404 with path parameters, 413 with a body).
+    ``example`` is a request body the endpoint accepts as is and ``params`` path values to send it to, so
+    Swagger's "Try it out" works; a documented example of the API (``fixtures/<api>/examples``) wins."""
     def decorate(view):
         lines = (view.__doc__ or "").strip().splitlines()
         # "GET /orders/{id}: the complete order." -> "The complete order."; the path is in the document.
         first = re.sub(r"^[A-Z]+ \S+( \([^)]*\))?: ", "", summary or (lines[0] if lines else view.__name__))
         view.openapi = Operation(first[:1].upper() + first[1:],
                                  " ".join(line.strip() for line in lines[1:]).strip(), response, status,
-                                 query, body, body_required, dict(headers or {}), tuple(errors))
+                                 query, body, body_required, dict(headers or {}), tuple(errors), example,
+                                 dict(params or {}))
         return view
     return decorate
 
@@ -148,8 +154,15 @@ def _error_response(status: int, with_body: bool) -> dict:
     return response
 
 
+@dataclass(frozen=True)
+class Example:
+    """A request an endpoint accepts as is: its body and the path values it is sent to."""
+    body: Any = None
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
 def _operation(endpoint: str, op: Operation, path_params: list[str], *, authenticated: bool,
-               has_error_schema: bool) -> dict:
+               has_error_schema: bool, example: Example | None = None) -> dict:
     success: dict = {"description": HTTPStatus(op.status).phrase}
     if op.response is not None:
         success["content"] = {JSON: {"schema": op.response}}
@@ -164,21 +177,30 @@ def _operation(endpoint: str, op: Operation, path_params: list[str], *, authenti
     operation = {"operationId": endpoint.split(".")[-1], "summary": op.summary, "responses": responses}
     if op.description:
         operation["description"] = op.description
-    parameters: list[dict] = [{"in": "path", "name": name, "required": True, "schema": dict(PATH_PARAMETER)}
-                              for name in path_params]
+    example = example or Example(op.example, op.params)
+    parameters: list[dict] = []
+    for name in path_params:
+        parameter = {"in": "path", "name": name, "required": True, "schema": dict(PATH_PARAMETER)}
+        if name in example.params:
+            parameter["example"] = example.params[name]
+        parameters.append(parameter)
     if op.query is not None:
         parameters.append({"in": "query", "schema": op.query})
     if parameters:
         operation["parameters"] = parameters
     if op.body is not None:
-        operation["requestBody"] = {"required": op.body_required, "content": {JSON: {"schema": op.body}}}
+        media: dict = {"schema": op.body}
+        if example.body is not None:
+            media["example"] = example.body
+        operation["requestBody"] = {"required": op.body_required, "content": {JSON: media}}
     return operation
 
 
 def build(app, *, blueprint: str, prefix: str, title: str, version: str, description: str = "",
           servers: list[dict] | None = None, error_schema=None, security_schemes: Mapping[str, dict] | None = None,
-          security: list[dict] | None = None) -> dict:
-    """The OpenAPI document of one blueprint's routes, with paths relative to ``prefix``."""
+          security: list[dict] | None = None, examples: Mapping[str, Example] | None = None) -> dict:
+    """The OpenAPI document of one blueprint's routes, with paths relative to ``prefix``; ``examples``
+    (endpoint -> Example) win over the ``example``/``params`` of ``@documented``."""
     from apispec import APISpec
     from apispec.ext.marshmallow import MarshmallowPlugin
 
@@ -201,7 +223,8 @@ def build(app, *, blueprint: str, prefix: str, title: str, version: str, descrip
         path, params = _openapi_path(rule.rule[len(prefix):] or "/")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
-                rule.endpoint, op, params, authenticated=bool(security), has_error_schema=error_schema is not None)
+                rule.endpoint, op, params, authenticated=bool(security), has_error_schema=error_schema is not None,
+                example=(examples or {}).get(rule.endpoint))
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     document = spec.to_dict()
@@ -233,18 +256,46 @@ def security_of(auth) -> tuple[dict[str, dict], list[dict]]:
     return schemes, [{name: [] for name in combination} for combination in product(*named)]
 
 
+def documented_examples(app, spec) -> dict[str, Example]:
+    """endpoint -> the API's documented example for it (``fixtures/<api>/examples``), where the example is
+    a request that works on the seeded state as is (one with ``given`` steps needs another request first)."""
+    from sandbox.core.examples import load_examples
+
+    adapter = app.url_map.bind("localhost")
+    found: dict[str, Example] = {}
+    for example in load_examples(spec.name):
+        request = example["request"]
+        if example.get("given"):
+            continue
+        endpoint, params = adapter.match(spec.url_prefix + request["path"].split("?")[0], method=request["method"])
+        found.setdefault(endpoint, Example(request.get("body"), {name: str(value) for name, value in params.items()}))
+    return found
+
+
 def api_document(app, spec, base_url: str) -> dict:
-    """One emulated API's document; ``servers`` is the sandbox's own base URL for it."""
+    """One emulated API's document. ``servers`` is the base URL the README gives clients
+    (``ApiSpec.client_base``) and the paths are the vendor's own below it: mittwald's ``/v2/customers/...``
+    under ``.../mittwald`` as mittwald's spec has them under ``https://api.mittwald.de``, so a client
+    generated from it reaches the real API by changing only its base URL."""
     from sandbox import __version__
 
     schemes, security = security_of(spec.auth)
-    return build(app, blueprint=spec.blueprint.name, prefix=spec.url_prefix, title=spec.title or spec.name,
+    return build(app, blueprint=spec.blueprint.name, prefix=spec.client_base, title=spec.title or spec.name,
                  version=__version__, description=spec.docs or f"The sandbox's emulation of {spec.name}.",
-                 servers=[{"url": base_url.rstrip("/") + spec.url_prefix}], error_schema=spec.error_schema,
-                 security_schemes=schemes, security=security)
+                 servers=[{"url": base_url.rstrip("/") + spec.client_base}], error_schema=spec.error_schema,
+                 security_schemes=schemes, security=security, examples=documented_examples(app, spec))
 
 
 # -- serving ---------------------------------------------------------------------------------------------
+BLUEPRINT = "openapi"
+
+
+def is_document_request(req) -> bool:
+    """A fetch of an OpenAPI document: the sandbox's own, so the journal leaves it out (the docs page fetches
+    ``<mount>/openapi.json`` on every visit, which would pollute an API's journal on a shared server)."""
+    return req.blueprint == BLUEPRINT
+
+
 def init_app(app, control_document: Callable[[Any, str], dict]) -> None:
     """``GET <mount>/openapi.json`` for every API (no auth: a client reads it before it has a token) and
     ``GET /__sandbox/openapi.json`` for the control plane. Each document is built once per app, with
@@ -253,7 +304,7 @@ def init_app(app, control_document: Callable[[Any, str], dict]) -> None:
 
     box = app.extensions["sandbox"]
     cache: dict[str, dict] = {}
-    bp = Blueprint("openapi", __name__)
+    bp = Blueprint(BLUEPRINT, __name__)
 
     def serve(name: str, make: Callable[[Any, str], dict]):
         def view():

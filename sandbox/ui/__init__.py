@@ -9,8 +9,14 @@ buttons call the real API routes and the control plane with ``fetch()``, so what
 what a client's request does (journalled, subject to fault rules). The pages sit behind the control
 plane's guard: with ``SANDBOX_ADMIN_TOKEN`` set, only loopback clients (or ones sending the token) see them.
 
-Not provided: editing records, choosing a request body for a transition (buttons send ``{}``), or showing
-the wire format of a list: an order's JSON is the stored record, and its ``GET`` button shows the API's reply.
+Each API's records are listed newest first by their creation time, with the fields a developer scans for;
+a record's page shows the API's own rendering, the records pointing at it and its history in the journal.
+Only the transitions the API's state machines allow on a record are offered, sent with credentials the API
+accepts for that record (shop: the token of the order's user). The controls (session, faults, clock,
+snapshots, reset) call the control plane, always same-origin and with ``Content-Type: application/json``.
+
+Not provided: editing records in place, or a request body for a transition (buttons send ``{}``; the create
+form and Swagger UI take bodies).
 """
 
 from __future__ import annotations
@@ -21,10 +27,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template, request, send_from_directory
+from flask import Blueprint, current_app, g, redirect, render_template, request, send_from_directory, url_for
 
 from sandbox.control import _guard as control_plane_guard
-from sandbox.core import errors, rules
+from sandbox.core import errors, openapi, rules
 from sandbox.core.api import session_name
 from sandbox.core.store import DEFAULT_SESSION
 
@@ -44,20 +50,24 @@ def _box():
 
 
 @bp.before_request
+@bp.before_request
 def _session_from_query():
     """``?session=NAME`` works like ``X-Sandbox-Session`` (a browser cannot set headers on a link)."""
     from sandbox.app import SESSION_HEADER, SESSION_NAME   # the app module imports this one
 
     name = request.args.get("session")
-    if name is None or request.headers.get(SESSION_HEADER):
+    if not name or request.headers.get(SESSION_HEADER):
         return
     if not SESSION_NAME.match(name):
         raise errors.BadRequest("session must be 1-64 letters, digits, '.', '_', ':' or '-'.")
-    # Looking must not create: a session is made by a request to an API, and one made here could push
-    # a CI job's session out of the least-recently-used cap.
-    if name not in _box().store.sessions():
-        raise errors.NotFound(f"No session named {name!r} yet; live: {', '.join(_box().store.sessions())}.")
     g.sandbox_session = name
+
+
+def _session_exists() -> bool:
+    """Looking must not create: a session made by a look could push a CI job's session out of the
+    least-recently-used cap. The page offers to create a missing one (PUT /__sandbox/sessions/NAME)."""
+    session = session_name()
+    return session == DEFAULT_SESSION or session in _box().store.sessions()
 
 
 def _int_arg(name: str, default: int, ceiling: int | None = None) -> int:
@@ -71,13 +81,30 @@ def _base_url() -> str:
 
 
 @dataclass
+class Button:
+    verb: str
+    method: str
+    url: str
+    headers: dict[str, str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+@dataclass
 class OrderRow:
     id: Any
-    status: Any
+    status: str
+    more_statuses: list[tuple[str, Any]]
+    number: Any
+    customer: Any
+    total: Any
     created: Any
     json: str
-    read_url: str | None
-    actions: list[tuple[str, str, str]]   # (verb, method, url)
+    detail_url: str
+    read: Button | None
+    actions: list[Button]
 
 
 @dataclass
@@ -86,67 +113,130 @@ class Panel:
     spec: Any
     base_url: str
     auth: list[str]
-    headers: dict[str, str]
     tokens_restricted: bool
     table: str | None
     total: int = 0
     page: int = 1
     pages: int = 1
+    order: str = ""
     status_field: str | None = None
     verbs: list[str] = field(default_factory=list)
     orders: list[OrderRow] = field(default_factory=list)
+    create: Button | None = None
+    create_example: str = ""
     rules: list[dict] = field(default_factory=list)      # core.rules.catalogue: what the API refuses, and why
     machines: list[dict] = field(default_factory=list)
 
 
-def _panel(spec, page: int, per_page: int) -> Panel:
-    url_map = current_app.url_map
-    panel = Panel(spec, _base_url() + spec.client_base, describe.auth_description(spec), describe.auth_headers(spec),
-                  spec.name in (current_app.config.get("TOKENS") or {}), describe.orders_table(spec),
-                  rules=rules.catalogue(spec), machines=rules.machines(spec))
-    if panel.table is None or panel.table not in spec.tables:
-        return panel
+def _records(spec, table: str) -> list[dict]:
     state = _box().store.state(spec.name, session_name())
     with state.lock:
-        records = state[panel.table].all()
-    records.reverse()                                  # newest first: what a client just created is on top
+        return state[table].all()
+
+
+def _row(spec, record: dict, transitions, read) -> OrderRow:
+    key = describe.id_field(spec)
+    headers = describe.record_headers(spec, record, current_app.config)
+    allowed = describe.allowed_verbs(spec, record, [a.verb for a in transitions])
+    actions = [Button(a.verb, a.method, url, headers) for a in transitions
+               if a.verb in allowed and (url := a.url(record, key))]
+    read_url = read.url(record, key) if read else None
+    return OrderRow(
+        record.get(key), describe.status_words(spec, describe.status_of(spec, record)),
+        describe.other_statuses(spec, record), describe.first_of(record, describe.NUMBER_FIELDS),
+        describe.first_of(record, describe.CUSTOMER_FIELDS), describe.first_of(record, describe.TOTAL_FIELDS),
+        describe.created_of(record), json.dumps(record, indent=2, ensure_ascii=False, default=str),
+        url_for("sandbox_ui.record", api=spec.name, record_id=str(record.get(key)), **_session_arg()),
+        Button("GET", "GET", read_url, headers) if read_url else None, actions)
+
+
+def _create(spec) -> tuple[Button | None, str]:
+    """The API's create route with the body its OpenAPI document prefills (the documented example)."""
+    action = describe.create_action(current_app.url_map, spec)
+    if action is None:
+        return None, ""
+    endpoint = next(rule.endpoint for rule in current_app.url_map.iter_rules() if rule.rule == action.rule
+                    and "POST" in (rule.methods or ()))
+    example = openapi.documented_examples(current_app, spec).get(endpoint)
+    body = example.body if example else getattr(getattr(current_app.view_functions[endpoint], "openapi", None),
+                                                 "example", None)
+    return (Button("create", "POST", action.rule, describe.auth_headers(spec)),
+            json.dumps(body if body is not None else {}, indent=2, ensure_ascii=False))
+
+
+def _panel(spec, page: int, per_page: int) -> Panel:
+    url_map = current_app.url_map
+    panel = Panel(spec, _base_url() + spec.client_base, describe.auth_description(spec),
+                  spec.name in (current_app.config.get("TOKENS") or {}), describe.orders_table(spec),
+                  rules=rules.catalogue(spec), machines=rules.machines(spec))
+    panel.create, panel.create_example = _create(spec)
+    if panel.table is None or panel.table not in spec.tables or not _session_exists():
+        return panel
+    records, panel.order = describe.newest_first(_records(spec, panel.table))
     panel.total = len(records)
     panel.pages = max(1, -(-len(records) // per_page))
     panel.page = min(page, panel.pages)
     shown = records[(panel.page - 1) * per_page:panel.page * per_page]
-    key = describe.id_field(spec)
     transitions = describe.transitions(url_map, spec)
     read = describe.read_action(url_map, spec)
     panel.verbs = [action.verb for action in transitions]
     panel.status_field = describe.status_field(spec, shown[0]) if shown else None
-    for record in shown:
-        actions = [(a.verb, a.method, url) for a in transitions if (url := a.url(record, key))]
-        panel.orders.append(OrderRow(
-            record.get(key), describe.status_of(spec, record), describe.created_of(record),
-            json.dumps(record, indent=2, ensure_ascii=False, default=str),
-            read.url(record, key) if read else None, actions))
+    panel.orders = [_row(spec, record, transitions, read) for record in shown]
     return panel
 
 
-def _journal() -> list[dict]:
-    entries = _box().journal.entries(session_name())[-JOURNAL_ROWS:]
+JOURNAL_FILTERS = ("api", "method", "path", "status")
+
+
+def _journal() -> tuple[list[dict], dict[str, str]]:
+    """The latest journal rows of the session, filtered by ``j_<filter>`` query arguments (those of
+    /__sandbox/requests), with request and response bodies pretty-printed."""
+    filters = {name: request.args.get("j_" + name, "").strip() for name in JOURNAL_FILTERS}
+    status = filters["status"]
+    entries = _box().journal.entries(
+        session_name(), api=filters["api"] or None, method=filters["method"] or None, path=filters["path"] or None,
+        status=int(status) if status.isascii() and status.isdigit() else None)
+    return _journal_rows(entries), filters
+
+
+def _journal_rows(entries) -> list[dict]:
+    """The latest entries, newest first, as the journal table shows them."""
     rows = []
-    for entry in reversed(entries):
+    for entry in reversed(entries[-JOURNAL_ROWS:]):
         row = entry.as_json()
-        row["response_text"] = json.dumps(row["response"], indent=2, ensure_ascii=False, default=str)
+        for part in ("body", "response"):
+            row[part + "_text"] = "" if row[part] is None else \
+                json.dumps(row[part], indent=2, ensure_ascii=False, default=str)
         rows.append(row)
     return rows
 
 
+def _session_arg() -> dict:
+    session = session_name()
+    return {} if session == DEFAULT_SESSION else {"session": session}
+
+
 def _page_context() -> dict:
     session = session_name()
-    return {"session": "" if session == DEFAULT_SESSION else session, "base_url": _base_url()}
+    return {"session": "" if session == DEFAULT_SESSION else session, "base_url": _base_url(),
+            "sessions": _box().store.sessions(), "session_exists": _session_exists()}
+
+
+def _controls() -> dict:
+    """What the control plane holds for this session: faults, clock, snapshots."""
+    box = _box()
+    session = session_name()
+    return {"faults": [rule.as_json() for rule in box.faults.rules(session)],
+            "clock": {"now": box.clock.now().isoformat().replace("+00:00", "Z"), "frozen": box.clock.frozen},
+            "snapshots": [{"name": name, "apis": list(saved["states"]), "created_at": saved["created_at"]}
+                          for name, saved in box.snapshots.get(session, {}).items()]}
 
 
 @bp.get("/")
 @bp.get("/dashboard")
 def dashboard():
-    """GET /__sandbox/[?api=NAME&page=N&per_page=N&session=S]: every API's orders, or one API's, paged."""
+    """GET /__sandbox/[?api=NAME&page=N&per_page=N&session=S&j_api=&j_method=&j_path=&j_status=]: every API's
+    records (or one API's, paged), the controls of the session and its journal."""
     only = request.args.get("api")
     apis = _box().apis
     if only is not None and only not in apis:
@@ -154,8 +244,37 @@ def dashboard():
     per_page = _int_arg("per_page", PER_PAGE, MAX_PER_PAGE)
     page = _int_arg("page", 1) if only else 1
     panels = [_panel(spec, page, per_page) for name, spec in apis.items() if only in (None, name)]
+    journal, filters = _journal()
     return render_template("sandbox_ui/dashboard.html", panels=panels, only=only, per_page=per_page,
-                           journal=_journal(), **_page_context())
+                           journal=journal, filters=filters, controls=_controls(), apis=list(apis),
+                           journal_query={name: value for name, value in filters.items() if value},
+                           **_page_context())
+
+
+@bp.get("/records/<api>/<record_id>")
+def record(api, record_id):
+    """GET /__sandbox/records/<api>/<id>: one record: its fields, the API's own rendering (fetched by the
+    page from the API's read route), the records that point at it, its transitions and its history."""
+    spec = _box().apis.get(api)
+    table = describe.orders_table(spec) if spec else None
+    if table is None or table not in spec.tables:
+        raise errors.NotFound(f"No API named {api!r} with records; known: {', '.join(_box().apis)}.")
+    if not _session_exists():
+        raise errors.NotFound(f"No session named {session_name()!r} yet.")
+    key = describe.id_field(spec)
+    found = next((r for r in _records(spec, table) if str(r.get(key)) == record_id), None)
+    if found is None:
+        raise errors.NotFound(f"No record {record_id!r} in {api}'s {table}.")
+    url_map = current_app.url_map
+    row = _row(spec, found, describe.transitions(url_map, spec), describe.read_action(url_map, spec))
+    tables = {name: _records(spec, name) for name in spec.tables}
+    related = {name: [json.dumps(r, indent=2, ensure_ascii=False, default=str) for r in records]
+               for name, records in describe.related(spec, found, tables).items()}
+    segment = f"/{record_id}/"                       # entry.path is decoded, as the route saw it
+    history = _journal_rows([entry for entry in _box().journal.entries(session_name(), api=api)
+                             if segment in entry.path + "/"])
+    return render_template("sandbox_ui/record.html", spec=spec, table=table, row=row, related=related,
+                           history=history, **_page_context())
 
 
 def _spec_url(spec) -> str:
@@ -217,5 +336,18 @@ def swagger_asset(filename):
     return send_from_directory(_swagger_dist(), filename, max_age=3600)
 
 
+def root():
+    """``/`` from a browser (HTML preferred to JSON) leads to the dashboard; for an API client it stays the
+    JSON 404 of a path no API owns. Every method is routed here, so none turns into a 405."""
+    from werkzeug.exceptions import NotFound
+
+    wants_html = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    if request.method in ("GET", "HEAD") and wants_html:
+        return redirect(url_for("sandbox_ui.dashboard"))
+    raise NotFound()
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    app.add_url_rule("/", "sandbox_root", root, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                     provide_automatic_options=False)

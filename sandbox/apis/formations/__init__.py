@@ -26,4 +26,5 @@ API = ApiSpec(
     title="formations (eFiling by BD Group company-formation orders)",
     bench=Bench(one="get-orderlines", list="GET /orders"),   # no single-order endpoint: one order's lines
     error_schema=FormationsErrorOut,
+    extra={"dashboard": {"status_words": states.ORDER_STATUSES}},   # eFiling writes statuses as codes
 )

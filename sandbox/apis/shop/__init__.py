@@ -5,7 +5,7 @@ from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
 from sandbox.core.laravel import LaravelErrorOut
 
-from . import errors, states
+from . import errors, states, users
 from .backend import ShopBackend
 from .routes import bp
 from .seed import carts_for_bench, seed
@@ -27,4 +27,5 @@ API = ApiSpec(
     title="shop (a Laravel shop's orders)",
     bench=Bench(one="get-order", list="list-orders", create="create-order", create_setup=carts_for_bench),
     error_schema=LaravelErrorOut,
+    extra={"dashboard": {"token": users.dashboard_token}},   # each order with its owner's token
 )

@@ -13,7 +13,7 @@ from sandbox.core.openapi import documented
 from .backend import ShopBackend
 from .schemas import (load_laravel, order_create_in, order_list_out, order_message_out, order_out,
                       order_update_in)
-from .states import DEFAULT_USER_ID
+from .users import user_for_token
 
 bp = api_blueprint("shop")
 
@@ -23,9 +23,8 @@ def backend() -> ShopBackend:
 
 
 def user_id() -> int:
-    """The user behind the Bearer token: ``SHOP_USERS`` maps tokens to ids, any other token is user 1."""
-    bearer = g.credentials[0]
-    return int(sandbox().config["SHOP_USERS"].get(bearer, DEFAULT_USER_ID))
+    """The user behind the Bearer token (``users.user_for_token``)."""
+    return user_for_token(g.credentials[0], sandbox().config["SHOP_USERS"])
 
 
 def body() -> object:

@@ -3,7 +3,7 @@
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
 
-from . import errors, states
+from . import dashboard, errors, states
 from .backend import SlykBackend
 from .routes import bp
 from .schemas import SlykErrorOut
@@ -25,4 +25,5 @@ API = ApiSpec(
     title="Slyk (store orders)",
     bench=Bench(one="get-order", list="GET /orders", create="create-order"),
     error_schema=SlykErrorOut,
+    extra={"dashboard": {"offers": dashboard.offers}},   # a payment also needs an open order
 )

@@ -69,7 +69,8 @@ def patch_order(order_id):
 
 
 @bp.post("/orders/<order_id>/cancel")
-@documented(response=None, status=204, body=cancel_in, body_required=False, errors=WRITE_ERRORS)
+@documented(response=None, status=204, body=cancel_in, body_required=False, errors=WRITE_ERRORS,
+            example={"reason": "The customer changed their mind"}, params={"order_id": "fc78d28f-a8dd-49de-a22f-722fe3bd26c6"})
 def cancel_order(order_id):
     """POST /orders/:id/cancel: 204 with an empty body."""
     backend().cancel_order(order_id, **load(cancel_in, json_body()))
@@ -84,7 +85,8 @@ def fulfill_order(order_id):
 
 
 @bp.post("/orders/<order_id>/unfulfill")
-@documented(response=ORDER, body=unfulfill_in, body_required=False, errors=WRITE_ERRORS)
+@documented(response=ORDER, body=unfulfill_in, body_required=False, errors=WRITE_ERRORS,
+            example={}, params={"order_id": "7938e446-1c77-4513-8cb0-8b1f2e9f47b0"})
 def unfulfill_order(order_id):
     """POST /orders/:id/unfulfill: every line back to nothing fulfilled."""
     load(unfulfill_in, json_body())
@@ -92,7 +94,8 @@ def unfulfill_order(order_id):
 
 
 @bp.post("/orders/<order_id>/pay")
-@documented(response=ORDER, body=pay_in, body_required=False, errors=WRITE_ERRORS)
+@documented(response=ORDER, body=pay_in, body_required=False, errors=WRITE_ERRORS,
+            example={"amount": "7.00000000", "walletId": "7938e446-1c77-4513-8cb0-8b1f2e9f47b4"}, params={"order_id": "fc78d28f-a8dd-49de-a22f-722fe3bd26c6"})
 def pay_order(order_id):
     """POST /orders/:id/pay: pay part or all of the unpaid amount."""
     return one(order_out, backend().pay_order(order_id, **load(pay_in, json_body())))
@@ -100,7 +103,8 @@ def pay_order(order_id):
 
 @bp.post("/orders/<order_id>/refund")
 @documented(response=data_out("OrderRefundDataOut", order_refund_out), body=refund_in,
-            body_required=False, errors=WRITE_ERRORS)
+            body_required=False, errors=WRITE_ERRORS,
+            example={"amount": "2.50000000", "reason": "One item arrived damaged"}, params={"order_id": "fc78d28f-a8dd-49de-a22f-722fe3bd26c6"})
 def refund_order(order_id):
     """POST /orders/:id/refund: give back part or all of what was paid; the answer carries refundAmount."""
     return one(order_refund_out, backend().refund_order(order_id, **load(refund_in, json_body())))
