@@ -392,6 +392,10 @@ def real_clock():
 @bp.get("/sessions")
 @documented("GET /__sandbox/sessions: the live sessions.", response=S.SessionsOut)
 def list_sessions():
+    return _sessions_view()
+
+
+def _sessions_view() -> dict:
     store = _box().store
     return {"sessions": store.sessions(), "max_sessions": store.max_sessions, "evicted": list(store.evictions)}
 
@@ -405,9 +409,8 @@ def create_session(name):
     if not SESSION_NAME.match(name):
         raise errors.Invalid("Invalid session name.", details={"name": [
             "1-64 letters, digits, '.', '_', ':' or '-'."]})
-    store = _box().store
-    store.state(next(iter(store.apis)), name)   # the first look at a session makes every API's copy
-    return {"sessions": store.sessions()}
+    _box().store.touch_session(name)       # a copy of each API's seeded state is made on its first use
+    return _sessions_view()
 
 
 @bp.delete("/sessions/<name>")
