@@ -7,6 +7,7 @@ docs' rendered examples); an absent optional field is left out, never null; mone
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 
@@ -40,7 +41,9 @@ class QueryInteger(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         raw = value[0]
-        if not _INTEGER.match(raw):
+        # ajv coerces with Number(): digits beyond a double are Infinity, which is no integer (and never
+        # reaches int(), which refuses strings over 4300 digits).
+        if not _INTEGER.match(raw) or not math.isfinite(float(raw)):
             raise ValidationError([_refuse("must be integer", "type", {"type": "integer"})])
         number = int(raw)
         if number < self.minimum:
