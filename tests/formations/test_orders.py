@@ -306,3 +306,11 @@ class TestRateLimit:
         assert create_app(TEST_CONFIG).config["FORMATIONS_RATE_LIMIT"] is True
         monkeypatch.setenv("SANDBOX_FORMATIONS_RATE_LIMIT", "off")
         assert create_app(TEST_CONFIG).config["FORMATIONS_RATE_LIMIT"] is False
+
+
+def test_the_rate_limit_is_discoverable_at_the_rules_endpoint(client):
+    """Off by default, so /__sandbox/rules names the setting that turns it on (issue 18)."""
+    rules = client.get("/__sandbox/rules?api=formations").get_json()
+    listed = rules["rules"] if isinstance(rules, dict) else rules
+    rate_limit = next(rule for rule in listed if rule["id"] == "formations.rate-limit")
+    assert "Off by default" in rate_limit["text"] and "SANDBOX_FORMATIONS_RATE_LIMIT=1" in rate_limit["text"]
