@@ -23,11 +23,11 @@ NEXT_LABEL = "Next »"
 ON_EACH_SIDE = 3
 
 
-def query_value(args, name: str) -> str | None:
-    """A query parameter (``args``: werkzeug's MultiDict) as ``$request->query()`` reads it: PHP keeps
-    the last of repeated values (``?page=2&page=3`` is page 3)."""
-    values = args.getlist(name)
-    return values[-1] if values else None
+def query_value(args, name: str):
+    """A query parameter (``args``: werkzeug's MultiDict) as ``$request->query($name)`` reads it from PHP's
+    ``$_GET``: the last of repeated values (``?page=2&page=3`` is page 3), an array for ``page[]=`` (which no
+    integer filter passes), None when absent."""
+    return parse_str(args.items(multi=True)).get(name)
 
 
 def current_page(raw) -> int:

@@ -45,3 +45,13 @@ def test_errors_are_json_whether_or_not_the_request_accepts_json(client, path, s
     without = client.get(BASE + path, headers=headers)
     assert with_accept.status_code == without.status_code == status
     assert with_accept.get_json() == without.get_json() and without.mimetype == "application/json"
+
+
+@pytest.mark.parametrize("query", ["page=2&page[]=3", "page[]=2", "page[x]=2"])
+def test_a_page_that_php_makes_an_array_is_page_one(client, query):
+    """php -r 'parse_str("page=2&page[]=3", $q); var_dump($q);' gives page => [3]: no integer, so page 1."""
+    assert page_of(client, query) == 1
+
+
+def test_a_scalar_after_the_array_is_the_page_again(client):
+    assert page_of(client, "page[]=3&page=2") == 2

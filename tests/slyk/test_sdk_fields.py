@@ -68,3 +68,20 @@ def test_lines_keep_their_order_after_a_write_to_one_of_them(client):
     assert post(client, f"/orders/{LINED}/lines/{before[0]}/fulfill").status_code == 200
     assert [line["id"] for line in get(client, f"/orders/{LINED}/lines").get_json()["data"]] == before
     assert [line["id"] for line in data(get(client, f"/orders/{LINED}"))["lines"]] == detail_before
+
+
+@pytest.mark.parametrize("raw,quantity", [("2.0", 2), ("2e0", 2), ("2", 2)])
+def test_a_whole_json_number_is_an_integer_quantity_as_node_reads_it(client, raw, quantity):
+    """Node's JSON.parse has one number type: 2.0 is the integer 2 to Slyk's server (node -e 'Number.isInteger(2.0)')."""
+    body = '{"userId": "%s", "lines": [{"productId": "%sc4", "quantity": %s}]}' % (THUD, C, raw)
+    response = client.post("/slyk/orders", data=body, headers={**KEY, "Content-Type": "application/json"})
+    assert response.status_code == 200, response.get_json()
+    lines = get(client, f"/orders/{data(response)['id']}/lines").get_json()["data"]
+    assert [line["quantity"] for line in lines] == [quantity]
+
+
+@pytest.mark.parametrize("raw", ["1.5", '"2"', "true"])
+def test_a_quantity_javascript_does_not_call_an_integer_is_refused(client, raw):
+    body = '{"userId": "%s", "lines": [{"productId": "%sc4", "quantity": %s}]}' % (THUD, C, raw)
+    response = client.post("/slyk/orders", data=body, headers={**KEY, "Content-Type": "application/json"})
+    assert response.status_code == 400 and response.get_json()["errors"][0]["field"] == "lines.0.quantity"

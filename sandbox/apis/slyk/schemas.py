@@ -40,6 +40,19 @@ class Amount(fields.Field):
         return amount
 
 
+class JsInteger(fields.Integer):
+    """A JSON number that is an integer to JavaScript: Node's JSON.parse makes ``2.0`` and ``1e2`` the numbers
+    2 and 100 (it has no separate float), so Slyk's server sees integers there; ``1.5``, "2" and true are not."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -47,7 +60,7 @@ class StrictSchema(Schema):
 
 class LineIn(StrictSchema):
     productId = fields.String(required=True, validate=validate.Length(min=1))
-    quantity = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    quantity = JsInteger(load_default=1, validate=validate.Range(min=1, max=MAX_QUANTITY))
     productQuestionsResult = fields.Raw()
 
 
@@ -97,7 +110,7 @@ class CancelIn(StrictSchema):
 
 
 class LineQuantityIn(StrictSchema):
-    quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    quantity = JsInteger(validate=validate.Range(min=1, max=MAX_QUANTITY))
 
 
 order_create_in = OrderCreateIn()
