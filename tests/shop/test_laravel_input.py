@@ -108,3 +108,28 @@ class TestJsonBoundary:
         response = client.get(f"{BASE}/orders/{'9' * 5000}", headers=AUTH)
         assert response.status_code == 404
         assert response.get_json()["message"].startswith("No query results for model [App\\Models\\Order] 999")
+
+
+FORM_CREATE = [("customer_name", "Jane Roe"), ("customer_email", "jane@example.com"),
+               ("shipping_address[first_name]", "Jane"), ("shipping_address[last_name]", "Roe"),
+               ("shipping_address[address]", "1 High Street"), ("shipping_address[city]", "Leeds"),
+               ("shipping_address[postcode]", "LS1 1AA"), ("shipping_address[country]", "GB"),
+               ("shipping_method", "standard")]
+
+
+def test_a_form_encoded_create_is_read(client):
+    from urllib.parse import urlencode
+    response = client.post(f"{BASE}/orders", data=urlencode(FORM_CREATE),
+                           headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200, response.get_json()
+    order = response.get_json()["order"]
+    assert order["email"] == "jane@example.com" and order["shipping_address"]["city"] == "Leeds"
+
+
+def test_a_multipart_create_is_read_for_post(client):
+    """PHP fills $_POST from a multipart POST body (unlike a PUT's)."""
+    body = "".join(f'--x\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n' for name, value in FORM_CREATE)
+    response = client.post(f"{BASE}/orders", data=body + "--x--\r\n",
+                           headers={**AUTH, "Content-Type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["order"]["shipping_address"]["postcode"] == "LS1 1AA"
