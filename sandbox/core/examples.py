@@ -3,7 +3,8 @@
 Each holds the request, the response the docs print (verbatim, only broken JSON mended), the docs' hosts
 (replaced by the sandbox's own base URL) and ``decisions``: JSON paths where the sandbox answers otherwise
 on purpose, each with its value and why (the same choice is in docs/fidelity.md). A value ``"<any>"``
-marks a field the docs cannot fix, such as a new record's id or timestamp.
+marks a field the docs cannot fix, such as a new record's id or timestamp. A decision naming a key the
+docs' object lacks adds it before the first key that sorts after it (the vendors' objects are alphabetical).
 """
 
 from __future__ import annotations
@@ -48,8 +49,14 @@ def _set_path(body, path: str, value) -> None:
         node = node[int(part)] if isinstance(node, list) else node[part]
     if isinstance(node, list):
         node[int(last)] = value
-    else:
+    elif last in node:
         node[last] = value
+    else:
+        keys = list(node)
+        at = next((i for i, key in enumerate(keys) if key > last), len(keys))
+        items = list(node.items())
+        node.clear()
+        node.update(items[:at] + [(last, value)] + items[at:])
 
 
 def drift(expected, actual, path: str = "$") -> list[tuple[str, object, object]]:

@@ -7,28 +7,58 @@ Sources (laravel/framework): ``Foundation/Exceptions/Handler.php`` (JSON error b
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal
+from typing import Iterable
+from urllib.parse import parse_qsl
 
 from marshmallow import Schema, fields
 
 from sandbox.core import errors
 from sandbox.core.openapi import envelope
 from sandbox.core.pagination import Page
+from sandbox.core.php import filter_validate_int, parse_str, php_number  # noqa: F401 (php_number: re-exported)
+from sandbox.core.validation import parse_json_body
 
 PREVIOUS_LABEL = "« Previous"   # stock Laravel writes "&laquo; Previous"; the seed shows this, we follow the seed
 NEXT_LABEL = "Next »"
 ON_EACH_SIDE = 3
-_PHP_INT = re.compile(r"^\s*[+-]?(0|[1-9][0-9]*)\s*$")
+
+
+def query_value(args, name: str):
+    """A query parameter (``args``: werkzeug's MultiDict) as ``$request->query($name)`` reads it from PHP's
+    ``$_GET``: the last of repeated values (``?page=2&page=3`` is page 3), an array for ``page[]=`` (which no
+    integer filter passes), None when absent."""
+    return parse_str(args.items(multi=True)).get(name)
 
 
 def current_page(raw) -> int:
-    """``LengthAwarePaginator::resolveCurrentPage``: a valid integer >= 1, otherwise 1 (never an error)."""
-    if isinstance(raw, str) and _PHP_INT.match(raw):
-        value = int(raw)
-        if value >= 1:
-            return value
-    return 1
+    """``LengthAwarePaginator::resolveCurrentPage``: ``filter_var($page, FILTER_VALIDATE_INT) !== false``
+    and ``>= 1``, otherwise 1 (never an error); a page beyond PHP's integers fails the filter, so page 1."""
+    value = filter_validate_int(raw) if isinstance(raw, str) else None
+    return value if value is not None and value >= 1 else 1
+
+
+def is_json(content_type: str) -> bool:
+    """``Request::isJson()``: the Content-Type contains ``/json`` or ``+json``."""
+    return "/json" in content_type or "+json" in content_type
+
+
+def write_input(method: str, content_type: str, raw: bytes, form: Iterable[tuple[str, str]] = ()) -> dict:
+    """``$request->all()`` of a write, as Laravel's ``getInputSource`` picks it: the JSON body only when
+    ``isJson()`` (malformed JSON, or JSON that is no object, is no input); otherwise the form fields PHP and
+    Symfony parse (urlencoded for POST/PUT/PATCH/DELETE, multipart for POST only: ``form`` is werkzeug's
+    parse of it), as ``parse_str`` nests them; any other body is no input at all."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if is_json(content_type.lower()):
+        try:
+            data = parse_json_body(raw)
+        except errors.BadRequest:
+            return {}
+        return data if isinstance(data, dict) else {}
+    if media == "application/x-www-form-urlencoded" and method in ("POST", "PUT", "PATCH", "DELETE"):
+        return parse_str(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    if media == "multipart/form-data" and method == "POST":
+        return parse_str(form)
+    return {}
 
 
 def model_not_found(model: str, record_id) -> errors.NotFound:
@@ -110,15 +140,6 @@ def paginated(data: list, page: Page, path_url: str) -> dict:
 def timestamp(moment) -> str:
     """An Eloquent timestamp as JSON: ``2025-12-17T12:03:59.000000Z`` (MySQL keeps whole seconds)."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-
-
-def php_number(value) -> int | float:
-    """A number as PHP's json_encode writes it: 610 for a whole amount, 300.5 or 19.99 otherwise.
-
-    Accepts numbers and decimal strings; the float exists only to be written, and two decimals always
-    print back as the same digits."""
-    amount = Decimal(str(value))
-    return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
 # -- the shapes above, for the OpenAPI documents ------------------------------------------------------------

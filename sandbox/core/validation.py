@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
@@ -11,9 +12,14 @@ from marshmallow import Schema, ValidationError, fields
 from sandbox.core.errors import BadRequest, Invalid
 
 
+# An auto-increment column holds at most a 64-bit integer (19 digits): a longer id names no record, and
+# is never handed to int(), which refuses strings over 4300 digits.
+MAX_ID_DIGITS = 19
+
+
 def int_id(raw: str) -> int | None:
     """A path id that only an auto-increment column could hold: ASCII digits, else None (a 404 later)."""
-    return int(raw) if raw.isascii() and raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw.lstrip("0")) <= MAX_ID_DIGITS else None
 
 
 # PHP's json_decode refuses input nested deeper than this by default; no API's body comes close, and code
@@ -21,19 +27,64 @@ def int_id(raw: str) -> int | None:
 MAX_JSON_DEPTH = 512
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (RFC 8259); Python's json module accepts them."""
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    """A JSON number too large for a double (``1e999``) would be read as infinity: refused instead."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson(f"the number {text[:40]} is out of range")
+    return value
+
+
+# A lone surrogate can only arrive as a \ud800-\udfff escape, or as the bytes ED A0..BF that Python's
+# json module decodes with surrogatepass; a body without either is never walked for one.
+_SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
 def parse_json_body(raw: bytes, *, required: bool = False) -> Any:
-    """The body as JSON; an empty body is ``{}`` (clients such as Slyk's SDK send none on some POSTs)."""
+    """The body as JSON; an empty body is ``{}`` (clients such as Slyk's SDK send none on some POSTs).
+
+    Refused (BadRequest) like malformed JSON: ``NaN``/``Infinity``, numbers beyond a double (``1e999``),
+    integers over 4300 digits (Python's conversion limit), and strings holding a lone UTF-16 surrogate
+    (``"\ud800"``: no UTF-8 encodes it, so no answer could hold it)."""
     if not raw or not raw.strip():
         if required:
             raise BadRequest("The request body is empty; a JSON object is required.")
         return {}
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}") from None
     if json_depth(value) > MAX_JSON_DEPTH:
         raise BadRequest(f"The request body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels.")
+    if _SURROGATE_HINT.search(raw) and _holds_lone_surrogate(value):
+        raise BadRequest("The request body is not valid JSON: a string holds a lone UTF-16 surrogate.")
     return value
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def json_depth(value: Any) -> int:

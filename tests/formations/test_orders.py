@@ -49,7 +49,9 @@ def test_dates_and_money_keep_the_documented_types(everything):
             assert isinstance(order[key], int) and len(str(order[key])) == 14
         for key in ("invoiced_at", "cancelled_at"):
             assert order[key] == "" or (isinstance(order[key], int) and len(str(order[key])) == 14)
-        assert isinstance(order["net"], float) and isinstance(order["gross"], float)
+        for key in ("net", "gross"):   # PHP's json_encode: 2.0 is written 2, 17.98 stays a float
+            assert isinstance(order[key], (int, float)) and not isinstance(order[key], bool)
+            assert isinstance(order[key], int) == (order[key] == int(order[key]))
         assert list(order) == ["id", "description", "created_at", "updated_at", "invoiced_at", "cancelled_at",
                                "status", "mlc_status", "net", "gross"]
 
@@ -99,12 +101,18 @@ class TestFilters:
     def test_a_range_that_ends_before_it_starts_is_empty(self, client):
         assert get(client, "/orders?filter[createdFrom]=20230101&filter[createdTo]=20220101").get_json() == []
 
-    def test_both_prefix_spellings_and_the_documented_typo_mean_the_same(self, client):
-        spelled = {query: every_page(client, query) for query in (
-            "filter[statuses]=900&filter[createdTo]=20221231", "filters[statuses]=900&filters[createdTo]=20221231",
-            "filter[statuses]=900&filter[createdTo[]=20221231", "filters[statuses]=900&filters[createdTo[]=20221231")}
-        results = list(spelled.values())
-        assert results[0] and all(result == results[0] for result in results)
+    def test_both_prefix_spellings_mean_the_same(self, client):
+        results = [every_page(client, query) for query in (
+            "filter[statuses]=900&filter[createdTo]=20221231", "filters[statuses]=900&filters[createdTo]=20221231")]
+        assert results[0] and results[0] == results[1]
+
+    @pytest.mark.parametrize("prefix", ["filter", "filters"])
+    def test_the_documented_typo_createdTo_bracket_is_ignored_as_php_parses_it(self, client, prefix):
+        """PHP reads ``filter[createdTo[]=X`` as the key ``createdTo[`` (php -r 'parse_str(...)'), no filter."""
+        unfiltered = every_page(client, f"{prefix}[statuses]=900")
+        bounded = every_page(client, f"{prefix}[statuses]=900&{prefix}[createdTo]=20181231")
+        assert len(bounded) < len(unfiltered)
+        assert every_page(client, f"{prefix}[statuses]=900&{prefix}[createdTo[]=20181231") == unfiltered
 
     def test_filter_wins_over_filters_for_the_same_filter(self, client, everything):
         found = every_page(client, "filters[statuses]=0&filter[statuses]=900")
@@ -198,7 +206,7 @@ class TestErrors:
         ("filter[invoicedFrom]=2020-01-01", "filter[invoicedFrom] must be a date written Ymd"),
         ("filters[invoicedTo]=20201301", "filter[invoicedTo] must be a date written Ymd"),
         ("filter[createdFrom]=2020011", "filter[createdFrom] must be a date written Ymd"),
-        ("filter[createdTo[]=yesterday", "filter[createdTo] must be a date written Ymd"),
+        ("filter[createdTo]=yesterday", "filter[createdTo] must be a date written Ymd"),
         ("page[number]=0", "page[number] must be a whole number of 1 or more."),
         ("page[number]=-3", "page[number] must be a whole number of 1 or more."),
         ("page[number]=two", "page[number] must be a whole number of 1 or more."),
@@ -298,3 +306,11 @@ class TestRateLimit:
         assert create_app(TEST_CONFIG).config["FORMATIONS_RATE_LIMIT"] is True
         monkeypatch.setenv("SANDBOX_FORMATIONS_RATE_LIMIT", "off")
         assert create_app(TEST_CONFIG).config["FORMATIONS_RATE_LIMIT"] is False
+
+
+def test_the_rate_limit_is_discoverable_at_the_rules_endpoint(client):
+    """Off by default, so /__sandbox/rules names the setting that turns it on (issue 18)."""
+    rules = client.get("/__sandbox/rules?api=formations").get_json()
+    listed = rules["rules"] if isinstance(rules, dict) else rules
+    rate_limit = next(rule for rule in listed if rule["id"] == "formations.rate-limit")
+    assert "Off by default" in rate_limit["text"] and "SANDBOX_FORMATIONS_RATE_LIMIT=1" in rate_limit["text"]

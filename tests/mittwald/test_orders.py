@@ -340,3 +340,18 @@ def test_same_seed_same_bytes_and_another_seed_other_data():
         return client.get(f"{BASE}/customers/{DOCS_CUSTOMER}/orders", headers=TOKEN).get_data()
     assert listing(42) == listing(42)
     assert listing(42) != listing(7)
+
+
+@pytest.mark.parametrize("raw,limit", [("1e1", 10), ("2.0", 2), ("0x3", 3), ("%207%20", 7), ("%2B4", 4), ("0b11", 3)])
+def test_limit_is_coerced_as_ajv_does(calls, raw, limit):
+    """ajv coerceTypes: ``data && data == +data`` gives ``+data`` (checked with node: "1e1" == +"1e1")."""
+    response = calls.orders(query=f"?limit={raw}")
+    assert response.status_code == 200 and len(response.get_json()) == limit
+    assert response.headers["X-Pagination-Limit"] == str(limit)
+
+
+@pytest.mark.parametrize("raw", ["1.5", "0x1_0", "-0x1", "Infinity", "1e400", "1e-1", "5px"])
+def test_what_ajv_cannot_coerce_to_an_integer_is_400(calls, raw):
+    response = calls.orders(query=f"?limit={raw}")
+    assert response.status_code == 400
+    assert response.get_json()["validationErrors"][0]["message"] == "must be integer"

@@ -234,3 +234,85 @@ def test_every_api_and_every_write_endpoint_is_covered():
     names = {e.spec.name for e in ENDPOINTS}
     assert names == set(APP.extensions["sandbox"].apis)
     assert any(not e.safe for e in ENDPOINTS)
+
+
+# -- issue 14 finding 5: values that used to be stored (and broke every later read) or answered 500 ----------
+NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"]
+LONE_SURROGATES = ['"\\ud800"', '"a\\udfffb"', '"\\udc00\\ud800"']
+SLYK = {"apikey": "k"}
+SHOP = {"Authorization": "Bearer t", "X-API-Key": "k", "Content-Type": "application/json"}
+SLYK_ORDER = "/slyk/orders/fc78d28f-a8dd-49de-a22f-722fe3bd26c8"
+
+
+def _spec(name):
+    return APP.extensions["sandbox"].apis[name]
+
+
+def _refused_unchanged(client, box, send, api: str, status: int):
+    before = export_all(box)
+    response = send()
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert in_error_shape(_spec(api), status, response.get_json())
+    assert export_all(box) == before
+    return response
+
+
+@pytest.mark.parametrize("raw", NON_FINITE + LONE_SURROGATES)
+def test_slyk_refuses_non_finite_numbers_and_lone_surrogates_in_any_body_value(client, box, raw):
+    for path, body in ((SLYK_ORDER, '{"customData": {"x": %s}}'), (SLYK_ORDER, '{"userNotes": %s}'),
+                       ("/slyk/orders", '{"userId": null, "lines": [{"productId": "x"}], "customData": {"y": [%s]}}')):
+        method = client.patch if path == SLYK_ORDER else client.post
+        response = _refused_unchanged(client, box, lambda: method(path, data=body % raw, headers={
+            **SLYK, "Content-Type": "application/json"}), "slyk", 400)
+        assert response.get_json()["code"] == "bad_request"
+    listed = client.get("/slyk/orders?page[size]=100", headers=SLYK)
+    assert listed.status_code == 200 and json.loads(listed.get_data())   # every record still valid JSON
+
+
+@pytest.mark.parametrize("raw", NON_FINITE + LONE_SURROGATES)
+def test_shop_reads_non_finite_numbers_and_lone_surrogates_as_no_input(client, box, raw):
+    """PHP's json_decode fails on them (or, for 1e999, gives INF that json_encode cannot write)."""
+    for body in ('{"items": [{"product_sku": "EH-1", "quantity": 1, "options": {"x": %s}}]}',
+                 '{"items": [{"product_sku": "EH-1", "quantity": 1}], "notes": %s}'):
+        response = _refused_unchanged(client, box, lambda: client.put("/shop/api/v1/shop/orders/7", data=body % raw,
+                                                                      headers=SHOP), "shop", 422)
+        assert response.get_json()["errors"] == {"items": ["The items field is required."]}
+
+
+HUGE = "9" * 4301
+HUGE_INTEGER_CASES = [   # (api, path, headers, status): a 4xx or the API's documented fallback, never a 500
+    ("appx", f"/appx/api/v1/orders/{HUGE}", {"Authorization": "Bearer t"}, 404),
+    ("appx", f"/appx/api/v1/customers/1/orders?page={HUGE}", {"Authorization": "Bearer t"}, 200),   # page 1
+    ("shop", f"/shop/api/v1/shop/orders/{HUGE}", SHOP, 404),
+    ("formations", f"/formations/orders/{HUGE}/orderlines", {"Authorization": "Basic k"}, 404),
+    ("formations", f"/formations/orders?page[number]={HUGE}", {"Authorization": "Basic k"}, 200),  # past the end
+    ("formations", f"/formations/orders?filter[statuses]={HUGE}", {"Authorization": "Basic k"}, 200),
+    ("mittwald", f"/mittwald/v2/customers/x/orders?limit={HUGE}", {"x-access-token": "t"}, 400),
+    ("mittwald", f"/mittwald/v2/customers/x/orders?skip={HUGE}", {"x-access-token": "t"}, 400),
+    ("mittwald", f"/mittwald/v2/customers/x/orders?page={HUGE}", {"x-access-token": "t"}, 400),
+    ("slyk", f"/slyk/orders?page[number]={HUGE}", SLYK, 400),
+    ("slyk", f"/slyk/orders?page[size]={HUGE}", SLYK, 400),
+]
+
+
+@pytest.mark.parametrize("api,path,headers,status", HUGE_INTEGER_CASES, ids=[c[1][:60] for c in HUGE_INTEGER_CASES])
+def test_integers_of_4301_digits_are_bounded_before_conversion(client, box, api, path, headers, status):
+    before = export_all(box)
+    response = client.get(path, headers=headers)
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    if status >= 400:
+        assert in_error_shape(_spec(api), status, response.get_json())
+    assert export_all(box) == before
+
+
+def test_the_documented_fallbacks_for_huge_pages(client):
+    appx = client.get(f"/appx/api/v1/customers/1/orders?page={HUGE}", headers={"Authorization": "Bearer t"})
+    assert appx.get_json()["meta"]["current_page"] == 1
+    formations = client.get(f"/formations/orders?page[number]={HUGE}", headers={"Authorization": "Basic k"})
+    assert formations.get_json() == []
+
+
+@pytest.mark.parametrize("raw", ["[" + HUGE + "]", '{"customData": {"n": ' + HUGE + "}}"])
+def test_a_json_integer_of_4301_digits_is_malformed_json_not_a_500(client, box, raw):
+    _refused_unchanged(client, box, lambda: client.patch(SLYK_ORDER, data=raw, headers={
+        **SLYK, "Content-Type": "application/json"}), "slyk", 400)

@@ -192,7 +192,7 @@ class TestCreate:
 
     @pytest.mark.parametrize("body,field", [
         ({"userId": THUD}, "lines"), ({"userId": THUD, "lines": []}, "lines"),
-        ({"lines": [{"productId": C + "c2"}]}, "userId"),
+        ({"userId": "", "lines": [{"productId": C + "c2"}]}, "userId"),
         ({"userId": THUD, "lines": [{"productId": C + "c2", "quantity": 0}]}, "lines.0.quantity"),
         ({"userId": THUD, "lines": [{"productId": C + "c2", "quantity": "2"}]}, "lines.0.quantity"),
         ({"userId": THUD, "lines": [{"productId": C + "c2"}], "deliveryMethod": "drone"}, "deliveryMethod"),
@@ -334,7 +334,7 @@ class TestRefund:
         partial = data(post(client, f"/orders/{ORDER}/refund", {"amount": "2.00000000", "reason": "late"}))
         assert (partial["paidAmount"], partial["unpaidAmount"], partial["paymentStatus"], partial["refundAmount"]) == (
             "5.00000000", "2.00000000", "partially_refunded", "2.00000000")
-        assert list(partial).index("refundAmount") == list(partial).index("paymentStatus") + 1
+        assert list(partial) == sorted(partial)   # refundAmount in its alphabetical place, as the SDK docs print it
         full = data(client.post(f"{BASE}/orders/{ORDER}/refund", headers=KEY))
         assert (full["paidAmount"], full["paymentStatus"], full["refundAmount"]) == ("0.00000000", "fully_refunded", "7.00000000")
         assert "refundAmount" not in order(client)

@@ -23,7 +23,7 @@ def backend() -> AppxBackend:
 @documented(response=order_page_out, query=laravel.PageQueryIn)
 def customer_orders(customer_id):
     """GET /customers/{id}/orders: the customer's order summaries, paginated 15 per page."""
-    page = backend().customer_orders(customer_id, laravel.current_page(request.args.get("page")))
+    page = backend().customer_orders(customer_id, laravel.current_page(laravel.query_value(request.args, "page")))
     path = external_url(current_api(), f"/customers/{customer_id}/orders")
     return laravel.paginated(dump(order_summary_out, page.items, many=True), page, path)
 

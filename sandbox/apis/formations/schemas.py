@@ -14,31 +14,41 @@ from decimal import Decimal
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing
 from werkzeug.datastructures import MultiDict
 
+from sandbox.core.php import PHP_INT_MAX, parse_str, php_number
+
 # filter[...] is the docs' table, filters[...] their example: both are read, filter[...] wins when both carry
-# the same filter. "createdTo[" is the table's typo for createdTo (PHP would read it as that very key).
+# the same filter. The table's typo "filter[createdTo[]" is, as PHP parses it, the filter "createdTo[",
+# which no filter is: ignored, as the real service would.
 FILTER_PREFIXES = ("filters", "filter")     # later wins
-FILTER_ALIASES = {"createdTo[": "createdTo"}
-_BRACKETED = re.compile(r"^(?P<prefix>[A-Za-z]+)\[(?P<name>.+)\]$")
 
 
 def order_query(args: MultiDict) -> dict[str, str]:
-    """The list's query string as {filter name or "page": value}; an empty value counts as absent, as in PHP."""
-    found: dict[tuple[int, str], str] = {}
-    for key in args:
-        match = _BRACKETED.match(key)
-        value = args.getlist(key)[-1].strip()   # PHP keeps the last of repeated parameters
-        if not match or value == "":
-            continue
-        prefix, name = match["prefix"], match["name"]
-        if prefix in FILTER_PREFIXES:
-            found[(FILTER_PREFIXES.index(prefix), FILTER_ALIASES.get(name, name))] = value
-        elif prefix == "page" and name == "number":
-            found[(0, "page")] = value
-    return {name: value for (_, name), value in sorted(found.items())}
+    """The list's query string as {filter name or "page": value}, read from what PHP's ``$_GET`` holds
+    (``php.parse_str``: the last of repeated parameters wins); an empty value, or an array where a value
+    belongs, counts as absent."""
+    query = parse_str(args.items(multi=True))
+    found: dict[str, str] = {}
+    for prefix in FILTER_PREFIXES:
+        filters = query.get(prefix)
+        if isinstance(filters, dict):
+            found.update({name: value.strip() for name, value in filters.items()
+                          if name != "page" and isinstance(value, str) and value.strip()})
+    page = query.get("page")
+    number = page.get("number") if isinstance(page, dict) else None
+    if isinstance(number, str) and number.strip():
+        found["page"] = number.strip()
+    return found
 
 
 PAGE_MESSAGE = "page[number] must be a whole number of 1 or more."
 _DIGITS = re.compile(r"[0-9]+")   # ASCII only: int() would also take "३" or "٣"
+
+
+def whole_number(digits: str) -> int:
+    """ASCII digits as PHP's ``(int)`` reads a 20-digit string: at most PHP_INT_MAX. Longer strings are never
+    given to int() (it refuses over 4300 digits); such a page is past the end, such a status code unknown."""
+    significant = digits.lstrip("0")
+    return PHP_INT_MAX if len(significant) > len(str(PHP_INT_MAX)) else min(int(digits), PHP_INT_MAX)
 
 
 class PageNumber(fields.Field):
@@ -46,9 +56,9 @@ class PageNumber(fields.Field):
     openapi = {"type": "integer", "minimum": 1}
 
     def _deserialize(self, value, attr, data, **kwargs) -> int:
-        if not _DIGITS.fullmatch(value) or int(value) < 1:
+        if not _DIGITS.fullmatch(value) or whole_number(value) < 1:
             raise ValidationError(PAGE_MESSAGE)
-        return int(value)
+        return whole_number(value)
 
 
 class Ymd(fields.Field):
@@ -73,7 +83,7 @@ class StatusCodes(fields.Field):
         if not all(_DIGITS.fullmatch(code) for code in codes):
             raise ValidationError(
                 f"filter[statuses] must be a comma-separated list of status codes, e.g. 700,900; got {value!r}.")
-        return frozenset(int(code) for code in codes)
+        return frozenset(whole_number(code) for code in codes)
 
 
 class OrdersQueryIn(Schema):
@@ -93,9 +103,10 @@ def ymdhis(iso: str | None):
     return int(datetime.fromisoformat(iso).strftime("%Y%m%d%H%M%S")) if iso else ""
 
 
-def money(amount: str) -> float:
-    """The docs print money as a JSON number (``17.98``, ``2.00``); stored as an exact decimal string."""
-    return float(Decimal(amount).quantize(Decimal("0.01")))
+def money(amount: str) -> int | float:
+    """The docs print money as a JSON number (``17.98``, ``2.00``), which PHP's json_encode writes ``2`` when
+    whole (no ``JSON_PRESERVE_ZERO_FRACTION``); stored as an exact decimal string."""
+    return php_number(Decimal(amount).quantize(Decimal("0.01")))
 
 
 YMDHIS = {"type": "integer", "description": "YmdHis, e.g. 20200101095500"}

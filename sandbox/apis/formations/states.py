@@ -58,7 +58,8 @@ EXTRAS = ("Registered Office Address", "Mail Forwarding", "Business Telephone An
 # Companies House's incorporation fee rose from 12 to 50 GBP on 1 May 2024.
 FILING_FEES = ((date(2024, 5, 1), Decimal("50.00")), (date.min, Decimal("12.00")))
 
-RATE_LIMIT_RULE = Rule("rate-limit", "With FORMATIONS_RATE_LIMIT on: 120 requests per 60 s per auth key from 08:00 to "
-                       "18:00 UK time, 180 otherwise; beyond that 429 with Retry-After as a YmdHis timestamp.",
-                       "eFiling docs, introduction (API-NOTES)")
+RATE_LIMIT_RULE = Rule("rate-limit", "Off by default: turn it on with SANDBOX_FORMATIONS_RATE_LIMIT=1 (config key "
+                       "FORMATIONS_RATE_LIMIT) to exercise a client's 429 handling. Then 120 requests per 60 s per "
+                       "auth key from 08:00 to 18:00 UK time, 180 otherwise; beyond that 429 with Retry-After as a "
+                       "YmdHis timestamp.", "eFiling docs, introduction (API-NOTES)")
 RULES = (RATE_LIMIT_RULE,)

@@ -2,7 +2,8 @@
 
 Not emulated: creating orders or tariff changes (order-create-order, order-create-tariff-change,
 the previews), order-list-orders and order-list-project-orders, access rights per user (any accepted
-token sees every customer), and rate limiting (the spec's 429)."""
+token sees every customer), and rate limiting itself: the X-RateLimit-* headers are reported (ratelimit.py),
+never a 429."""
 
 from __future__ import annotations
 

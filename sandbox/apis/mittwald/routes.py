@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import current_app, g, jsonify, request
 
-from sandbox.core.api import api_blueprint, current_backend
+from sandbox.core.api import api_blueprint, current_backend, sandbox
 from sandbox.core.dumps import dump
 from sandbox.core.openapi import documented
 
 from .backend import MittwaldBackend
+from .ratelimit import RateLimitCounter
 from .schemas import customer_order_out, customer_orders_out, load_query, order_list_query_in
-from .states import PAGINATION_HEADERS
+from .states import PAGINATION_HEADERS, RATE_LIMIT_HEADERS
 
 bp = api_blueprint("mittwald")
+RATE_LIMITED = {name: {"schema": {"type": "integer"}, "required": True} for name in RATE_LIMIT_HEADERS}
 
 
 def backend() -> MittwaldBackend:
     return current_backend()
 
 
+@bp.after_request
+def _rate_limit_headers(response):
+    """Each response to an authenticated request carries the user's X-RateLimit-* (also errors after auth)."""
+    credentials = g.get("credentials")
+    if credentials:
+        counter = current_app.extensions.setdefault("mittwald.rate_limit", RateLimitCounter())
+        response.headers.update(counter.count(credentials[0], sandbox().clock.now()))
+    return response
+
+
 @bp.get("/customers/<customerId>/orders")
 @documented(response=customer_orders_out, query=order_list_query_in, errors=(400, 403),
-            headers={name: {"schema": {"type": "integer"}, "required": True} for name in PAGINATION_HEADERS})
+            headers={**{name: {"schema": {"type": "integer"}, "required": True} for name in PAGINATION_HEADERS},
+                     **RATE_LIMITED})
 def customer_orders(customerId):  # noqa: N803 - mittwald's parameter name, as its spec documents it
     """GET /customers/{customerId}/orders (order-list-customer-orders): a bare array plus X-Pagination-*."""
     listing = backend().customer_orders(customerId, **load_query(order_list_query_in, request.args))
@@ -36,7 +49,7 @@ def customer_orders(customerId):  # noqa: N803 - mittwald's parameter name, as i
 
 
 @bp.get("/orders/<orderId>")
-@documented(response=customer_order_out)
+@documented(response=customer_order_out, headers=RATE_LIMITED)
 def get_order(orderId):  # noqa: N803 - mittwald's parameter name
     """GET /orders/{orderId} (order-get-order): one CustomerOrder."""
     return dump(customer_order_out, backend().order(orderId))

@@ -7,6 +7,7 @@ docs' rendered examples); an absent optional field is left out, never null; mone
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 
@@ -17,7 +18,32 @@ from sandbox.core.openapi import Derived
 from .errors import ValidationFailed, Violation
 from .states import ORDER_STATUSES, ORDER_TYPES
 
-_INTEGER = re.compile(r"^\s*[+-]?[0-9]+\s*$")
+# JavaScript's Number(string): a decimal literal (sign, digits, point, exponent) or Infinity, or an unsigned
+# 0x / 0o / 0b integer, between any white space (ECMA-262 StringNumericLiteral).
+_JS_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+_JS_RADIX = {"x": 16, "X": 16, "o": 8, "O": 8, "b": 2, "B": 2}
+
+
+def ajv_integer(raw: str) -> int | None:
+    """A query value as ajv's ``coerceTypes`` makes an integer of it: ``data && data == +data`` coerces to
+    ``+data`` (so "1.0", "1e2", " 7 " and "0x10" are 1, 100, 7 and 16), then it must be a finite whole number;
+    None when it is no integer. The arithmetic is a double's, as in JavaScript."""
+    text = raw.strip()
+    if not raw:
+        return None
+    if not text:
+        return 0                      # Number("  ") is 0
+    if len(text) > 2 and text[0] == "0" and text[1] in _JS_RADIX:
+        if not text[2:].isalnum() or not text[2:].isascii():   # int() would also take "1_0" or " 1"
+            return None
+        try:
+            return int(float(int(text[2:], _JS_RADIX[text[1]])))
+        except (ValueError, OverflowError):
+            return None
+    if not _JS_DECIMAL.fullmatch(text):
+        return None
+    number = float(text)
+    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 def js_number(value) -> int | float:
@@ -39,10 +65,11 @@ class QueryInteger(fields.Field):
         self.minimum = minimum
 
     def _deserialize(self, value, attr, data, **kwargs):
-        raw = value[0]
-        if not _INTEGER.match(raw):
+        # ajv coerces with Number(): digits beyond a double are Infinity, which is no integer (and never
+        # reach int(), which refuses strings over 4300 digits).
+        number = ajv_integer(value[0])
+        if number is None:
             raise ValidationError([_refuse("must be integer", "type", {"type": "integer"})])
-        number = int(raw)
         if number < self.minimum:
             raise ValidationError([_refuse(f"must be >= {self.minimum}", "minimum",
                                            {"comparison": ">=", "limit": str(self.minimum)})])

@@ -14,6 +14,12 @@ DEFAULT_SKIP = 0
 
 PAGINATION_HEADERS = ("X-Pagination-TotalCount", "X-Pagination-Limit", "X-Pagination-Skip", "X-Pagination-Page")
 
+# mittwald's developer portal (docs/api/intro.mdx, "Rate Limiting") puts these on each response of the
+# current user; the limit and its period are not public (a CHOICE), and the sandbox never refuses with 429.
+RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+RATE_LIMIT = 1000
+RATE_LIMIT_PERIOD_SECONDS = 60
+
 
 CUSTOMER_MUST_BE_ACCESSIBLE = Rule(
     "customer-must-be-accessible", "Orders are listed only for a customer the user has access to; any other is 403.",

@@ -66,6 +66,10 @@ class ShopBackend(Backend):
             raise NotFound("No query results for model [App\\Models\\Order].")
         return found[0]
 
+    def sku_exists(self, sku: str) -> bool:
+        """Laravel's ``exists`` rule on ``items.*.product_sku``: a product or variation has this SKU."""
+        return self._catalogue_entry(sku) is not None
+
     # -- writes --------------------------------------------------------------------------------------
     def create_order(self, user_id: int, fields: dict) -> dict:
         """A pending order from everything in the user's cart, which is emptied. An empty cart is refused."""

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import g, request
 
-from sandbox.core.api import api_blueprint, current_backend, json_body, sandbox
+from sandbox.core import laravel
+from sandbox.core.api import api_blueprint, current_backend, sandbox
 from sandbox.core.dumps import dump
-from sandbox.core.errors import BadRequest
 from sandbox.core.openapi import documented
 
 from .backend import ShopBackend
@@ -27,12 +27,12 @@ def user_id() -> int:
     return user_for_token(g.credentials[0], sandbox().config["SHOP_USERS"])
 
 
-def body() -> object:
-    """The JSON body; malformed JSON is no input at all, as Laravel's ``json_decode`` makes it."""
-    try:
-        return json_body()
-    except BadRequest:
-        return {}
+def body() -> dict:
+    """The write's input as Laravel reads it: JSON only under a JSON Content-Type (malformed JSON is no
+    input), form fields as PHP parses them, nothing otherwise."""
+    content_type = request.headers.get("Content-Type", "")
+    form = request.form.items(multi=True) if content_type.lower().startswith("multipart/form-data") else ()
+    return laravel.write_input(request.method, content_type, request.get_data(cache=True), list(form))
 
 
 def one(message: str, order: dict) -> dict:
@@ -74,7 +74,7 @@ def create_order():
 @documented(response=order_message_out, body=order_update_in, errors=(422,))
 def update_order(order_id):
     """PUT /orders/{orderId}: change a pending order's items, addresses, email, method, notes."""
-    fields = load_laravel(order_update_in, body())
+    fields = load_laravel(order_update_in, body(), sku_exists=backend().sku_exists)
     return one("Order updated successfully", backend().update_order(user_id(), order_id, fields))
 
 

@@ -1,10 +1,11 @@
 """shop's wire format: what a request may carry (``*In``, with Laravel's rules and wording) and what an
 order looks like (``*Out``, the docs' keys, order and money formats).
 
-Input passes through what every Laravel app does first: ``TrimStrings`` and ``ConvertEmptyStringsToNull``
-(so ``"  "`` is missing), then rules written as Laravel's messages with an ``:attribute`` placeholder.
-Not emulated: form-encoded bodies (only JSON is read), rules the docs give no hint of (``exists`` checks
-run in the backend, after the shape checks, instead of together with them)."""
+Input is what Laravel reads (``laravel.write_input``: JSON only with a JSON Content-Type, form fields as
+PHP parses them), passed through what every Laravel app does first: ``TrimStrings`` and
+``ConvertEmptyStringsToNull`` (so ``"  "`` is missing), then rules written as Laravel's messages with an
+``:attribute`` placeholder; the ``exists`` rule on SKUs runs in the same pass, with the catalogue lookup the
+route passes in. Not emulated: rules the docs give no hint of."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from sandbox.core import laravel
 from sandbox.core.errors import Invalid
 from sandbox.core.laravel import php_number
 from sandbox.core.openapi import Derived, envelope
+from sandbox.core.php import PHP_INT_MAX, filter_validate_int  # noqa: F401 (PHP_INT_MAX: for tests)
 from sandbox.core.validation import load
+
+from .states import ITEM_SKU_MUST_EXIST
 
 # Laravel's lang/en/validation.php wording.
 REQUIRED = "The :attribute field is required."
@@ -32,9 +36,6 @@ EXISTS = "The selected :attribute is invalid."
 # and a domain of labels (or an address literal). Not emulated: quoted local parts, comments.
 _ATEXT = r"[\w!#$%&'*+/=?^`{|}~-]+"
 _EMAIL = re.compile(rf"^{_ATEXT}(\.{_ATEXT})*@([\w-]+(\.[\w-]+)*|\[[^\]\s]+\])$")
-_PHP_INT = re.compile(r"^[+-]?\d+$")
-PHP_INT_MAX = 2 ** 63 - 1
-PHP_INT_MIN = -PHP_INT_MAX - 1
 
 
 # -- input ---------------------------------------------------------------------------------------------
@@ -59,20 +60,16 @@ def email(*, required: bool = True) -> fields.String:
 
 
 class PhpInteger(fields.Field):
-    """Laravel's ``integer`` rule (``FILTER_VALIDATE_INT``): 2, "2" and 2.0 pass; 1.5, "two" and true fail,
-    and so does anything beyond PHP's 64-bit integers."""
+    """Laravel's ``integer`` rule (``filter_var($value, FILTER_VALIDATE_INT) !== false``): 2, "2", " 2 ",
+    2.0 and true (as 1, which the integer column stores) pass; 1.5, "two", false and anything beyond PHP's
+    64-bit integers fail."""
     openapi = {"type": "integer"}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
+        number = filter_validate_int(value)
+        if number is None:
             raise ValidationError(INTEGER)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        elif isinstance(value, str) and _PHP_INT.match(value):
-            value = int(value)
-        if isinstance(value, int) and PHP_INT_MIN <= value <= PHP_INT_MAX:
-            return value
-        raise ValidationError(INTEGER)
+        return number
 
 
 class PhpArray(fields.Field):
@@ -224,14 +221,37 @@ def _children_of_missing(schema: Schema, data: dict) -> dict[str, list[str]]:
             for child_name, child in field.schema.fields.items() if child.required}
 
 
-def load_laravel(schema: Schema, data) -> dict:
-    """Validate a body as a Laravel FormRequest would. Anything but a JSON object (malformed JSON
-    included) reads as no input at all: Laravel's ``json_decode`` gives null, so every rule sees nothing."""
+def unknown_skus(data: dict, sku_exists) -> dict[str, list[str]]:
+    """``items.*.product_sku => exists``: every given SKU (a rule that has not failed ``required``) that the
+    catalogue does not hold; a value that is no string is never a SKU."""
+    items = data.get("items")
+    if not callable(sku_exists) or not isinstance(items, list):
+        return {}
+    return {f"items.{index}.product_sku": [EXISTS] for index, item in enumerate(items)
+            if isinstance(item, dict) and item.get("product_sku") is not None
+            and not (isinstance(item["product_sku"], str) and sku_exists(item["product_sku"]))}
+
+
+def load_laravel(schema: Schema, data, sku_exists=None) -> dict:
+    """Validate a body as a Laravel FormRequest would: every rule in one pass, the ``exists`` rule on
+    ``items.*.product_sku`` included when ``sku_exists`` (a catalogue lookup) is given. Anything but an
+    object reads as no input at all, so every rule sees nothing."""
     data = laravel_input(data) if isinstance(data, dict) else {}
+    failed: dict[str, list[str]] = {}
     try:
-        return load(schema, data)
+        fields_ = load(schema, data)
     except Invalid as exc:
-        raise invalid({**exc.details, **_children_of_missing(schema, data)}, rule_order(schema)) from None
+        failed = {**exc.details, **_children_of_missing(schema, data)}
+        fields_ = None
+    missing = unknown_skus(data, sku_exists)
+    for key, messages in missing.items():
+        failed[key] = [*failed.get(key, ()), *messages]
+    if failed:
+        refusal = invalid(failed, rule_order(schema))
+        if missing:
+            refusal.rule = ITEM_SKU_MUST_EXIST.id
+        raise refusal from None
+    return fields_
 
 
 # -- output --------------------------------------------------------------------------------------------

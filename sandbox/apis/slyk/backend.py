@@ -73,7 +73,8 @@ class SlykBackend(Backend):
         now = timestamp(self.clock.now())
         order_id = str(uuid.uuid4())
         with self.state.transaction():
-            self._user(userId)
+            if userId is not None:     # an order may have no user (the SDK's create example sends none)
+                self._user(userId)
             priced = [self._priced_line(order_id, line, useBonus, now) for line in lines]
             amounts = quote(priced, deliveryMethod)
             order = {
@@ -83,7 +84,7 @@ class SlykBackend(Backend):
                 "metadata": {"deliveryMethod": deliveryMethod, "shippingAmount": amounts["shippingAmount"],
                              "taxesAmount": amounts["taxesAmount"]},
                 "orderStatus": states.UNFULFILLED, "paidAmount": money(ZERO), "paidAt": None,
-                "paymentStatus": states.UNPAID, "refundedAmount": money(ZERO), "reference": order_id[:8].upper(),
+                "paymentStatus": states.UNPAID, "refundedAmount": money(ZERO), "reference": order_id[-8:].upper(),
                 "shippingAddress": None, "trackingId": None, "updatedAt": now, "userId": userId,
                 **{key: extra.get(key) for key in ("chosenPaymentMethod", "shippingAddressId", "userNotes", "walletId")},
             }

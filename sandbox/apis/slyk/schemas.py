@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_du
 
 from sandbox.core.openapi import Derived, envelope
 
-from .amounts import dec, money, parse_amount
+from .amounts import TAX_SHARE, dec, money, parse_amount
 from .query import ListSpec
 from .states import DELIVERY_METHODS
 
@@ -40,6 +40,19 @@ class Amount(fields.Field):
         return amount
 
 
+class JsInteger(fields.Integer):
+    """A JSON number that is an integer to JavaScript: Node's JSON.parse makes ``2.0`` and ``1e2`` the numbers
+    2 and 100 (it has no separate float), so Slyk's server sees integers there; ``1.5``, "2" and true are not."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -47,7 +60,7 @@ class StrictSchema(Schema):
 
 class LineIn(StrictSchema):
     productId = fields.String(required=True, validate=validate.Length(min=1))
-    quantity = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    quantity = JsInteger(load_default=1, validate=validate.Range(min=1, max=MAX_QUANTITY))
     productQuestionsResult = fields.Raw()
 
 
@@ -59,7 +72,8 @@ class OrderCreateIn(StrictSchema):
     lines = fields.List(fields.Nested(LineIn), required=True, validate=validate.Length(min=1))
     shippingAddressId = fields.String(allow_none=True)
     useBonus = fields.Boolean(load_default=False)
-    userId = fields.String(required=True, validate=validate.Length(min=1))
+    # Optional: the SDK's documented order.create example sends none and is answered "userId": null.
+    userId = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1))
     userNotes = fields.String(allow_none=True)
     walletId = fields.String(allow_none=True)
 
@@ -96,7 +110,7 @@ class CancelIn(StrictSchema):
 
 
 class LineQuantityIn(StrictSchema):
-    quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    quantity = JsInteger(validate=validate.Range(min=1, max=MAX_QUANTITY))
 
 
 order_create_in = OrderCreateIn()
@@ -151,6 +165,10 @@ def _difference(minuend: str, subtrahend: str):
     return fields.Function(lambda o: money(dec(o[minuend]) - dec(o[subtrahend])), metadata={"type": "string"})
 
 
+def _line_amount(amount):
+    return fields.Function(lambda line: money(amount(line)), metadata={"type": "string"})
+
+
 def _out(name: str, declared: dict, order: list[str] | None = None) -> Schema:
     keys = order or sorted(declared)
     return SlykOut.from_dict({key: declared[key] for key in keys}, name=name)()
@@ -178,17 +196,25 @@ ORDER_BRIEF_FIELDS = {
     "customData": free_object(), "fulfilledAt": fields.String(allow_none=True), "id": fields.String(),
     "metadata": free_object(), "orderStatus": fields.String(), "paidAmount": fields.String(),
     "paidAt": fields.String(allow_none=True), "paymentStatus": fields.String(),
-    "trackingId": fields.String(allow_none=True), "updatedAt": fields.String(), "userId": fields.String(),
+    "trackingId": fields.String(allow_none=True), "updatedAt": fields.String(),
+    "userId": fields.String(allow_none=True),
 }
+# The SDK's docs (docs/methods.md, order.*) show these on every order answer besides the seed's keys;
+# netAmount is the amount net of taxes (the SDK's examples have no taxes, so amount = netAmount there).
 ORDER_FIELDS = {
     **ORDER_BRIEF_FIELDS,
     "amountWithoutShipment": _difference("amount", "shippingAmount"),
     "amountWithoutTaxes": _difference("amount", "taxesAmount"),
+    "chosenPaymentMethod": fields.String(allow_none=True),
     "deliveryMethod": fields.String(allow_none=True),
+    "netAmount": _difference("amount", "taxesAmount"),
+    "reference": fields.String(allow_none=True),
     "shippingAddress": fields.Raw(allow_none=True, metadata={"type": ["object", "null"]}),
     "shippingAmount": fields.String(),
     "taxesAmount": fields.String(),
     "unpaidAmount": _difference("amount", "paidAmount"),
+    "userNotes": fields.String(allow_none=True),
+    "walletId": fields.String(allow_none=True),
 }
 LINE_FIELDS = {
     "assetCode": fields.String(), "bonusAssetCode": fields.String(), "createdAt": fields.String(),
@@ -196,6 +222,10 @@ LINE_FIELDS = {
     "metadata": free_object(), "orderId": fields.String(), "productId": fields.String(),
     "quantity": fields.Integer(), "status": fields.String(), "unitBonus": fields.String(),
     "unitPrice": fields.String(), "updatedAt": fields.String(),
+    # The SDK's orderLine examples: unitNetPrice is unitPrice x quantity there (7.00 x 3 = 21.00, 1.00 x 3 =
+    # 3.00), unitTax the tax in one unit: 15% of its price less its bonus, as the order's taxesAmount.
+    "unitNetPrice": _line_amount(lambda line: dec(line["unitPrice"]) * line["quantity"]),
+    "unitTax": _line_amount(lambda line: (dec(line["unitPrice"]) - dec(line["unitBonus"])) * TAX_SHARE),
 }
 
 order_brief_out = _out("OrderBriefOut", ORDER_BRIEF_FIELDS)

@@ -49,7 +49,8 @@ def seed(fake: Faker, fixtures, *, orders: int | None = None) -> dict[str, list[
         order, order_lines = _order(fake, created, users, products)
         orders.append(order)
         lines.extend(order_lines)
-    documented = [{**ORDER_DEFAULTS, **order} for order in fixtures["orders"]]
+    # The docs' orders show no reference; each gets one made as a create makes it (from its id).
+    documented = [{**ORDER_DEFAULTS, "reference": order["id"][-8:].upper(), **order} for order in fixtures["orders"]]
     return {"categories": categories, "products": products, "users": users,
             "orders": documented + orders, "lines": documented_lines + lines}
 
