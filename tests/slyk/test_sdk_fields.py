@@ -58,9 +58,8 @@ def test_lines_render_unit_net_price_and_unit_tax(client):
         (l["id"], l["unitNetPrice"], l["unitTax"]) for l in lines}
 
 
-# The store's index moves a replaced record to the end of its table; the lead's change to sandbox/core/store.py
-# keeps its place. Until that is merged the lines swap, so this fails here: strict, to notice the merge.
-@pytest.mark.xfail(strict=True, reason="fixed by the lead's store.py change (a replaced record keeps its place)")
+# A replaced record keeps its place in the indexes whose value it keeps (Table._reindex): lines created
+# together stay in creation order, the sandbox's rule "ties in seed order".
 def test_lines_keep_their_order_after_a_write_to_one_of_them(client):
     before = [line["id"] for line in get(client, f"/orders/{LINED}/lines").get_json()["data"]]
     detail_before = [line["id"] for line in data(get(client, f"/orders/{LINED}"))["lines"]]
