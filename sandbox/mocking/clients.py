@@ -1,11 +1,14 @@
 """Where each HTTP client is intercepted: requests through ``responses``, httpx through ``respx``.
 
 Both are the libraries their clients' users already mock with, kept up with every release of the client,
-and both hook the client's own transport layer (requests' ``HTTPAdapter.send``, httpx's httpcore
-connection pools), so urllib3 code through requests, sync and async httpx, retries, sessions and every
-client built on them (mittwald's official client is httpx) are covered without patching sockets. A call to
-a vendor host is answered by ``serve``; any other call goes on to whatever ``send`` was there before
-(the network, or another mock), or is refused with ``HostBlocked`` when other hosts are blocked.
+and both hook the client's own transport layer (requests' ``HTTPAdapter.send``, the transport an httpx
+client picks for a URL), so urllib3 code through requests, sync and async httpx, retries, sessions and
+every client built on them (mittwald's official client is httpx) are covered without patching sockets.
+
+A call to a vendor host is answered by ``serve``; any other call goes on to whatever was there before (the
+network, or another mock: a ``responses`` mock started earlier, any ``respx`` mock of the default kind,
+which sits below the transport), or is refused with ``HostBlocked`` when other hosts are blocked. Of two
+sandbox mocks active at once, the one started last answers, for both clients.
 """
 
 from __future__ import annotations
@@ -141,13 +144,19 @@ class HttpxInterceptor:
                                                 request=request) from None
             return httpx.Response(reply.status, headers=reply.headers, content=reply.body)
 
-        # The one route takes every call (answered, passed through or refused); assert_all_called is off
-        # because a test that makes no vendor call is fine.
-        self._router = respx.MockRouter(assert_all_called=False)
+        # using="httpx": intercepted where the client picks its transport, above httpcore, where the users'
+        # own respx mocks (httpcore by default) still see every call passed through. The one route takes
+        # every call (answered, passed through or refused); assert_all_called is off because a test that
+        # makes no vendor call is fine.
+        self._router = respx.MockRouter(assert_all_called=False, using="httpx")
         self._router.route().mock(side_effect=answer)
 
     def start(self) -> None:
         self._router.start()
+        # respx asks its routers oldest first; the mock started last answers first, as with responses.
+        routers = getattr(self._router.Mocker, "routers", None)
+        if routers and routers[-1] is self._router:
+            routers.insert(0, routers.pop())
 
     def stop(self) -> None:
         self._router.stop(quiet=True)   # rolls back to the route added above, forgets the calls
