@@ -272,3 +272,11 @@ def test_a_responses_mock_started_before_still_answers_the_other_hosts():
         with sandbox.mock():
             assert requests.get("https://internal.example.test/ping", timeout=10).json() == {"pong": True}
             assert requests.get("https://api.slyk.io/orders", headers={"apikey": "k"}, timeout=10).ok
+
+
+def test_the_journal_takes_every_filter_the_route_takes(clean_mock):
+    for method in ("GET", "POST"):
+        requests.request(method, f"https://api.slyk.io/orders/{SLYK_ORDER}/fulfill", headers={"apikey": "k"},
+                         timeout=10)
+    assert [e["method"] for e in clean_mock.requests(api="slyk", method="POST", path="*/fulfill")] == ["POST"]
+    assert [e["status"] for e in clean_mock.requests(method="GET", limit=1)] == [405]

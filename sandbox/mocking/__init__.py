@@ -148,9 +148,11 @@ class Mock:
         return urls[0]
 
     # -- the control plane, in process ---------------------------------------------------------------
-    def control(self, verb: str, path: str, body: Any = None, query: dict | None = None) -> Any:
-        """Any /__sandbox call: ``control("GET", "/rules", query={"api": "slyk"})``; a 4xx raises."""
-        query = {key: value for key, value in (query or {}).items() if value is not None}
+    # ``verb``, ``path`` and ``body`` are positional-only, so a query parameter may have any name (the
+    # journal's ``method`` and ``path`` filters); the same signature as the pytest plugin's handle.
+    def control(self, verb: str, path: str, body: Any = None, /, **query) -> Any:
+        """Any /__sandbox call: ``control("GET", "/rules", api="slyk")``; an error status fails the test."""
+        query = {key: value for key, value in query.items() if value is not None}
         response = self.client.open("/__sandbox" + path, method=verb, json=body, query_string=query)
         if response.status_code >= 400:
             raise AssertionError(f"sandbox control {verb} {path}: {response.status_code} {response.get_data(True)}")
@@ -158,12 +160,12 @@ class Mock:
 
     def reset(self, api: str | None = None) -> None:
         """Back to the seeded state (one API, or all)."""
-        self.control("POST", "/reset", query={"api": api})
+        self.control("POST", "/reset", api=api)
 
     def requests(self, **filters) -> list[dict]:
         """The journal, oldest first: ``requests(api="slyk", method="POST", path="/slyk/orders*", status=409)``
         (paths are the sandbox's: the mount, then the vendor's path)."""
-        return self.control("GET", "/requests", query=filters)["requests"]
+        return self.control("GET", "/requests", **filters)["requests"]
 
     def fault(self, **rule) -> dict:
         """Add a fault rule: ``fault(api="slyk", path="*/orders", status=503, times=1)``."""
@@ -179,10 +181,10 @@ class Mock:
         self.control("DELETE", "/clock")
 
     def state(self, api: str | None = None) -> dict:
-        return self.control("GET", "/state", query={"api": api})["apis"]
+        return self.control("GET", "/state", api=api)["apis"]
 
     def snapshot(self, name: str = "snapshot", api: str | None = None) -> str:
-        self.control("POST", f"/snapshots/{quote(name)}", query={"api": api})
+        self.control("POST", f"/snapshots/{quote(name)}", api=api)
         return name
 
     def restore(self, name: str = "snapshot") -> None:
