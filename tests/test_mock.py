@@ -6,6 +6,7 @@ clients (requests, httpx) exactly as code under test calls the real services."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import subprocess
 import sys
@@ -280,3 +281,10 @@ def test_the_journal_takes_every_filter_the_route_takes(clean_mock):
                          timeout=10)
     assert [e["method"] for e in clean_mock.requests(api="slyk", method="POST", path="*/fulfill")] == ["POST"]
     assert [e["status"] for e in clean_mock.requests(method="GET", limit=1)] == [405]
+
+
+@pytest.mark.parametrize("chunks", [lambda: iter([b'{"userId": ', '"u"}']), lambda: io.BytesIO(b'{"userId": "u"}')],
+                         ids=["iterable", "file"])
+def test_a_streamed_request_body_reaches_the_sandbox_whole(clean_mock, chunks):
+    answer = requests.post("https://api.slyk.io/orders", headers={"apikey": "k"}, data=chunks(), timeout=10).json()
+    assert [error["field"] for error in answer["errors"]] == ["lines"]     # userId arrived

@@ -84,9 +84,8 @@ class RequestsInterceptor:
         def answer(request):
             if hosts.resolve(request.url) is None:
                 return Blocked(blocked_message(request.url, hosts), request=request)
-            body = request.body.encode() if isinstance(request.body, str) else request.body or b""
             try:
-                return serve(request.method, request.url, list(request.headers.items()), body)
+                return serve(request.method, request.url, list(request.headers.items()), _bytes(request.body))
             except Dropped:
                 return requests.ConnectionError(_aborted(), request=request)
 
@@ -112,6 +111,15 @@ class RequestsInterceptor:
             self._mock.stop(allow_assert=False)
             self._mock.reset()
             self._mock = None
+
+
+def _bytes(body) -> bytes:
+    """A prepared request's body as bytes: requests leaves str, bytes, a file or an iterable of chunks."""
+    if body is None or isinstance(body, (bytes, str)):
+        body = [body or b""]
+    elif hasattr(body, "read"):
+        body = [body.read()]
+    return b"".join(part.encode() if isinstance(part, str) else bytes(part) for part in body)
 
 
 def _aborted():
