@@ -288,3 +288,12 @@ def test_the_journal_takes_every_filter_the_route_takes(clean_mock):
 def test_a_streamed_request_body_reaches_the_sandbox_whole(clean_mock, chunks):
     answer = requests.post("https://api.slyk.io/orders", headers={"apikey": "k"}, data=chunks(), timeout=10).json()
     assert [error["field"] for error in answer["errors"]] == ["lines"]     # userId arrived
+
+
+def test_the_same_record_on_one_host_under_two_mounts_gets_each_its_own_links():
+    """Dumped bodies are memoised per record and host: the mount a host puts the API under is part of it."""
+    for mount in ("/a", "", "/b"):
+        with sandbox.mock(hosts={"appx": f"https://gw.example.test{mount}/api/v1"}):
+            order = requests.get(f"https://gw.example.test{mount}/api/v1/orders/15",
+                                 headers={"Authorization": "Bearer t"}, timeout=10).json()["data"]
+        assert order["links"]["self"] == f"https://gw.example.test{mount}/api/v1/orders/15"
