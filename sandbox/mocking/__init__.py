@@ -37,7 +37,8 @@ class Mock:
     ``start()``/``stop()`` (or ``with``, or the decorator) switch interception on and off. The first
     activation starts from the seeded state (plus whatever was arranged on the handle before it); every
     later one starts clean again (state, journal, faults, snapshots, webhooks, sessions, clock). The
-    control methods work at any time, inside or outside an activation.
+    control methods work at any time, inside or outside an activation; ``control()`` reaches every
+    /__sandbox route, so a ``make()`` for factories is one line here once their routes exist.
     """
 
     def __init__(self, hosts: HostsArgument | None = None, *, block_other_hosts: bool = False,

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from urllib.parse import urlsplit
 from typing import Callable, NamedTuple
+from urllib.parse import urlsplit
 
 from sandbox.mocking.hosts import VendorHosts
 
