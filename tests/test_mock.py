@@ -297,3 +297,13 @@ def test_the_same_record_on_one_host_under_two_mounts_gets_each_its_own_links():
             order = requests.get(f"https://gw.example.test{mount}/api/v1/orders/15",
                                  headers={"Authorization": "Bearer t"}, timeout=10).json()["data"]
         assert order["links"]["self"] == f"https://gw.example.test{mount}/api/v1/orders/15"
+
+
+def test_the_handle_names_each_apis_base_url_and_says_when_it_has_none(monkeypatch):
+    monkeypatch.delenv("SANDBOX_MOCK_HOSTS", raising=False)
+    handle = sandbox.mock(hosts={"formations": ["https://f1.example.test", "https://f2.example.test"]})
+    assert handle.url("appx") == "https://appx-api.mysticky.co.uk/api/v1"
+    assert handle.url("mittwald") == "https://api.mittwald.de" and handle.url("slyk") == "https://api.slyk.io"
+    assert handle.url("formations") == "https://f1.example.test"
+    with pytest.raises(LookupError, match="SANDBOX_MOCK_HOSTS"):
+        handle.url("shop")
