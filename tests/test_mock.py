@@ -177,6 +177,8 @@ def test_faults_and_the_clock_through_the_handle(clean_mock):
     with pytest.raises(httpx.RemoteProtocolError):
         clean_mock.fault(api="shop", drop=True, times=1)
         httpx.get(f"{SHOP}/api/v1/shop/orders/7", headers={"Authorization": "Bearer t"})
+    assert [(e["api"], e["status"]) for e in clean_mock.requests()] == [("formations", 429), ("shop", 499),
+                                                                          ("shop", 499)]
     clean_mock.freeze("2025-03-31T09:00:00Z")
     clean_mock.advance(90)
     assert clean_mock.control("GET", "/clock")["now"] == "2025-03-31T09:01:30Z"

@@ -133,6 +133,8 @@ def json_body(*, required: bool = False):
 # Set in the WSGI environ by sandbox.mock(), which calls the app in process as the vendor's own host: what
 # stands in for the API's mount in that host's URLs ("" for https://api.slyk.io/orders, not /slyk/orders).
 PUBLIC_MOUNT = "sandbox.public_mount"
+# Also set by sandbox.mock(): called when a fault rule drops the connection, in place of closing a socket.
+DROP_CONNECTION = "sandbox.drop_connection"
 
 
 def link_base(spec: ApiSpec) -> str:

@@ -7,8 +7,8 @@ a sandbox app of the mock's own (``create_app``, test configuration, seeded stat
 with the vendor's scheme, host and paths, so links in answers point at the host the client called.
 
 Not emulated: TLS, DNS, sockets and timeouts (a call never leaves the process); a fault's ``delay_ms``
-blocks the calling thread (an async client's event loop too); a fault that drops the connection raises the
-client's disconnect error but leaves no journal entry (there is no server to record its 499).
+blocks the calling thread (an async client's event loop too). A fault that drops the connection raises the
+client's own disconnect error; the journal shows it as 499, as under a server.
 """
 
 from __future__ import annotations
@@ -124,18 +124,18 @@ class Mock:
 
     def serve(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> Reply:
         """One intercepted call, answered by the app as the vendor's host (see ``VendorHosts.resolve``)."""
-        from sandbox.app import DroppedConnection
-        from sandbox.core.api import PUBLIC_MOUNT
+        from sandbox.core.api import DROP_CONNECTION, PUBLIC_MOUNT
 
         target = self.hosts.resolve(url)
+        dropped = []
+        response = self.client.open(
+            target.path, base_url=target.origin, query_string=target.query, method=method,
+            headers=[(name, value) for name, value in headers if name.lower() not in SET_BY_WSGI],
+            data=body or None,
+            environ_overrides={PUBLIC_MOUNT: target.public_mount, DROP_CONNECTION: lambda: dropped.append(True)})
         try:
-            response = self.client.open(
-                target.path, base_url=target.origin, query_string=target.query, method=method,
-                headers=[(name, value) for name, value in headers if name.lower() not in SET_BY_WSGI],
-                data=body or None, environ_overrides={PUBLIC_MOUNT: target.public_mount})
-        except DroppedConnection:
-            raise Dropped(url) from None
-        try:
+            if dropped:          # the app journaled the call (499); the client gets no answer at all
+                raise Dropped(url)
             return Reply(response.status_code, response.headers.to_wsgi_list(), response.get_data())
         finally:
             response.close()
