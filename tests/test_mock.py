@@ -309,3 +309,9 @@ def test_the_handle_names_each_apis_base_url_and_says_when_it_has_none(monkeypat
     assert handle.url("formations") == "https://f1.example.test"
     with pytest.raises(LookupError, match="SANDBOX_MOCK_HOSTS"):
         handle.url("shop")
+
+
+def test_mittwalds_documented_base_url_with_v2_maps_like_the_clients_without_it():
+    hosts = VendorHosts.build([ApiPlace("mittwald", "/mittwald", "/v2")],
+                              {"mittwald": "https://api.mittwald.de/v2"}, {})
+    assert hosts.resolve("https://api.mittwald.de/v2/orders/x").path == "/mittwald/v2/orders/x"
