@@ -22,7 +22,7 @@ from sandbox import control, ui
 from sandbox.config import DEFAULTS, from_environment
 from sandbox.core import errors, openapi
 from sandbox.core.accesslog import AccessLog
-from sandbox.core.api import ApiSpec
+from sandbox.core.api import DROP_CONNECTION, ApiSpec
 from sandbox.core.faults import FaultRule, Faults
 from sandbox.core.journal import SECRET_HEADERS, Journal
 from sandbox.core.rules import observed as observed_rules
@@ -286,16 +286,21 @@ def _apply_fault(rule: FaultRule, spec: ApiSpec):
 def _drop_connection():
     """Close the client's socket without a response: waitress exposes its channel through this callable.
 
-    The response returned afterwards is never delivered; the journal records it as status 499. Under a
-    server that is not waitress (the in-process test client), ``DroppedConnection`` is raised instead."""
-    check = request.environ.get("waitress.client_disconnected")
-    channel = getattr(check, "__self__", None)
-    if channel is None:
+    The response returned afterwards is never delivered; the journal records it as status 499. sandbox.mock()
+    drops its in-process call through its own hook instead. Under any other server (the Flask test client),
+    ``DroppedConnection`` is raised instead."""
+    environ = request.environ
+    drop = environ.get(DROP_CONNECTION)
+    channel = getattr(environ.get("waitress.client_disconnected"), "__self__", None)
+    if drop is not None:
+        drop()
+    elif channel is not None:
+        try:
+            channel.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    else:
         raise DroppedConnection("connection dropped by a sandbox fault rule")
-    try:
-        channel.socket.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     return current_app.response_class(status=DROPPED_STATUS)
 
 

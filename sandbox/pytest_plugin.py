@@ -150,3 +150,21 @@ def sandbox_app():
 @pytest.fixture
 def sandbox_client(sandbox_app):
     return sandbox_app.test_client()
+
+
+# -- sandbox.mock() (issue 21): the vendors' own hosts served in process -----------------------------------
+@pytest.fixture(scope="session")
+def sandbox_mock_instance():
+    """The session's one ``sandbox.mock()`` (its app is built once); ``sandbox_mock`` activates it per test."""
+    from sandbox.mocking import mock
+
+    return mock()
+
+
+@pytest.fixture
+def sandbox_mock(sandbox_mock_instance):
+    """Calls to the vendors' real hosts (requests, httpx) answered in process for this test, from a clean
+    sandbox: ``sandbox_mock.requests()``, ``.fault(...)``, ``.freeze(...)``, ``.reset()``, ``.state()`` ...
+    Other hosts go on as usual. Hosts of shop and formations: ``SANDBOX_MOCK_HOSTS``."""
+    with sandbox_mock_instance:
+        yield sandbox_mock_instance

@@ -65,6 +65,7 @@ class ApiSpec:
     events: tuple[str, ...] = ()                       # webhook event names the API emits
     retry_after: Callable | None = None   # datetime -> the API's Retry-After value; None: delta-seconds
     base_in_client_url: bool = True   # False when the vendor's clients add base_path to every path themselves
+    public_urls: tuple[str, ...] = ()   # the vendor's own base URLs, as its docs give them (sandbox.mock() serves them)
     title: str = ""
     docs: str = ""
     bench: Bench = Bench()
@@ -129,10 +130,22 @@ def json_body(*, required: bool = False):
     return parse_json_body(request.get_data(cache=True), required=required)
 
 
-def external_url(spec: ApiSpec, path: str = "") -> str:
-    """An absolute URL on the sandbox itself under the API's prefix, for links in responses."""
+# Set in the WSGI environ by sandbox.mock(), which calls the app in process as the vendor's own host: what
+# stands in for the API's mount in that host's URLs ("" for https://api.slyk.io/orders, not /slyk/orders).
+PUBLIC_MOUNT = "sandbox.public_mount"
+# Also set by sandbox.mock(): called when a fault rule drops the connection, in place of closing a socket.
+DROP_CONNECTION = "sandbox.drop_connection"
+
+
+def link_base(spec: ApiSpec) -> str:
+    """Scheme, host and mount of the URL the client called: every link in an answer starts with it."""
     # Not request.host_url: it rebuilds and IRI-decodes the whole URL on every call.
-    return f"{request.scheme}://{request.host}{spec.url_prefix}{path}"
+    return f"{request.scheme}://{request.host}{request.environ.get(PUBLIC_MOUNT, spec.mount)}"
+
+
+def external_url(spec: ApiSpec, path: str = "") -> str:
+    """An absolute URL under the API's prefix on the host the client called, for links in responses."""
+    return f"{link_base(spec)}{spec.base_path}{path}"
 
 
 def current_api() -> ApiSpec:

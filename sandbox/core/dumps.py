@@ -1,7 +1,7 @@
 """Dumping records to the wire, memoised by record identity.
 
 Records are never edited in place (see store.py), so the wire body of a record object never changes: it
-depends only on the record, the schema and the host the client used (links embed it). A GET that reads
+depends only on the record, the schema and the URL the client used (links embed its host and mount). A GET that reads
 an unchanged record therefore reuses the body dumped for the previous reader instead of running
 marshmallow again, which is most of a read's cost. A view a backend composes from several records (a
 Slyk order with its user) should come from ``composed`` so that the same records give the same view
@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 from flask import request
 from marshmallow import Schema
+
+from sandbox.core.api import PUBLIC_MOUNT
 
 CACHE_SIZE = 16384
 
@@ -51,7 +53,8 @@ def dump(schema: Schema, obj, *, many: bool = False):
     """``schema.dump(obj, many=many)``, reusing the body of a record already dumped for this host."""
     if many:
         return [dump(schema, item) for item in obj]
-    return _memo.get((obj,), ("dump", id(schema), request.scheme, request.host), lambda: schema.dump(obj))
+    tag = ("dump", id(schema), request.scheme, request.host, request.environ.get(PUBLIC_MOUNT))
+    return _memo.get((obj,), tag, lambda: schema.dump(obj))
 
 
 def composed(name: str, parts: tuple, build: Callable[[], Any]):

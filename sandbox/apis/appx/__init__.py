@@ -13,6 +13,7 @@ API = ApiSpec(
     name="appx",
     mount="/appx",
     base_path="/api/v1",
+    public_urls=("https://appx-api.mysticky.co.uk/api/v1", "https://appx-api2.mysticky.co.uk/api/v1"),  # the docs'
     blueprint=bp,
     backend=AppxBackend,
     render_error=errors.render,

@@ -20,6 +20,7 @@ API = ApiSpec(
     name="mittwald",
     mount="/mittwald",
     base_path="/v2",
+    public_urls=("https://api.mittwald.de",),   # the clients add /v2
     base_in_client_url=False,   # the docs\' paths (and the clients) include base_path
     blueprint=bp,
     backend=MittwaldBackend,

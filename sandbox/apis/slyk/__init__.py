@@ -13,6 +13,7 @@ API = ApiSpec(
     name="slyk",
     mount="/slyk",
     base_path="",
+    public_urls=("https://api.slyk.io", "http://api.slyk.io"),   # the docs write both schemes
     blueprint=bp,
     backend=SlykBackend,
     render_error=errors.render,
