@@ -6,8 +6,11 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: run test install clean bench
 
+# `make run PORT=9000 HOST=0.0.0.0`, or SANDBOX_PORT / SANDBOX_HOST in the environment (default 127.0.0.1:8080).
+# Only a PORT or HOST given on make's command line counts: one merely set in the environment is not ours.
 run: $(STAMP)
-	$(BIN)/sandbox serve --host 127.0.0.1 --port 8080
+	$(BIN)/sandbox serve $(if $(filter command line,$(origin PORT)),--port $(PORT)) \
+	  $(if $(filter command line,$(origin HOST)),--host $(HOST))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
