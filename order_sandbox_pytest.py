@@ -33,12 +33,12 @@ def _plugin():
     """``sandbox.pytest_plugin``, or a clear error when the name ``sandbox`` belongs to the project under test."""
     try:
         from sandbox import pytest_plugin
-    except ImportError as error:
+    except ImportError:
         import sandbox
-        raise pytest.UsageError(
-            f"order-sandbox's fixtures need its package `sandbox`, but `import sandbox` gives "
-            f"{getattr(sandbox, '__file__', sandbox)!r} (a package of this project?). Use the sandbox from a "
-            f"separate process instead: `sandbox serve --port 0`, `sandbox wait`.") from error
+        pytest.fail(f"order-sandbox's fixtures need its package `sandbox`, but `import sandbox` gives "
+                    f"{getattr(sandbox, '__file__', sandbox)!r} (a package of this project?). Run the `sandbox` "
+                    f"command in a process of its own instead (`sandbox serve &`, then `sandbox wait`).",
+                    pytrace=False)
     return pytest_plugin
 
 
