@@ -170,6 +170,14 @@ def test_every_session_a_test_touched_is_dropped_after_it(pytester):
     pytester.runpytest_subprocess("-p", "no:flask").assert_outcomes(passed=2)
 
 
+def _hit(url: str) -> None:
+    """A request that may still be queued when the server stops: being cut off then is its expected end."""
+    try:
+        _get(url)
+    except OSError:
+        pass
+
+
 def test_sandbox_server_is_a_context_manager_that_ends_its_threads():
     from sandbox import SandboxServer
     failures = []
@@ -179,7 +187,7 @@ def test_sandbox_server_is_a_context_manager_that_ends_its_threads():
         # Requests in flight at stop() were what once made the loop's select() meet a closed socket (EBADF).
         for _ in range(5):
             with SandboxServer() as server:
-                pending = [threading.Thread(target=_get, args=(server.url() + "/__sandbox/health",))
+                pending = [threading.Thread(target=_hit, args=(server.url() + "/__sandbox/health",))
                            for _ in range(4)]
                 for thread in pending:
                     thread.start()
