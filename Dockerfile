@@ -9,7 +9,10 @@ RUN pip wheel --no-deps --wheel-dir /wheels .
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 sandbox
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+COPY requirements.lock /wheels/
+# The dependencies exactly as locked (versions and hashes), then the sandbox itself without resolving anything.
+RUN pip install --no-cache-dir --require-hashes -r /wheels/requirements.lock \
+ && pip install --no-cache-dir --no-deps /wheels/*.whl && rm -rf /wheels
 USER sandbox
 ENV SANDBOX_HOST=0.0.0.0 SANDBOX_PORT=8080 PYTHONUNBUFFERED=1
 EXPOSE 8080

@@ -4,10 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install clean bench
+.PHONY: run test install clean bench lock
 
+# `make run PORT=9000 HOST=0.0.0.0`, or SANDBOX_PORT / SANDBOX_HOST in the environment (default 127.0.0.1:8080).
+# Only a PORT or HOST given on make's command line counts: one merely set in the environment is not ours.
 run: $(STAMP)
-	$(BIN)/sandbox serve --host 127.0.0.1 --port 8080
+	$(BIN)/sandbox serve $(if $(filter command line,$(origin PORT)),--port $(PORT)) \
+	  $(if $(filter command line,$(origin HOST)),--host $(HOST))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -31,3 +34,10 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  apt-get install -y -qq wrk >/dev/null; } || echo "wrk not available: using the Python load generator"
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The Docker image's pinned, hashed dependencies (requirements.lock), from pyproject.toml; uv resolves them for
+# Python 3.11 on every platform.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	{ sed -n '1,3p' requirements.lock; $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	  --generate-hashes --no-header; } > requirements.lock.new && mv requirements.lock.new requirements.lock

@@ -4,13 +4,18 @@ __version__ = "0.1.0"
 
 from sandbox.app import create_app  # noqa: E402
 
-__all__ = ["create_app", "mock", "__version__"]
+__all__ = ["create_app", "mock", "SandboxServer", "__version__"]
 
 
-def __getattr__(name):
-    # sandbox.mock() loads its interception libraries only when someone asks for it.
+def __getattr__(name: str):
+    # Loaded only when asked: sandbox.mock() pulls in its interception libraries, SandboxServer the test
+    # server's module (waitress, urllib).
     if name == "mock":
         from sandbox.mocking import mock
 
         return mock
+    if name == "SandboxServer":
+        from sandbox.pytest_plugin import SandboxServer
+
+        return SandboxServer
     raise AttributeError(f"module 'sandbox' has no attribute {name!r}")

@@ -1,8 +1,10 @@
-"""``sandbox serve | routes``: the command line (click, which Flask ships)."""
+"""``sandbox serve | wait | reset | check | routes | fixtures``: the command line (click, which Flask ships)."""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 
 import click
 
@@ -15,9 +17,34 @@ def main():
     """order-sandbox: stateful local emulations of five order APIs."""
 
 
-@main.command()
+# serve's options and the settings they override; each setting's SANDBOX_* variable is the option's default.
+SERVE_SETTINGS = {"host": "HOST", "port": "PORT", "seed": "SEED", "seed_orders": "SEED_ORDERS", "data_dir": "DATA_DIR",
+                  "fixtures_dir": "FIXTURES_DIR", "threads": "THREADS", "quiet": "QUIET"}
+
+
+def _environment_help() -> str:
+    """serve's help epilog: every SANDBOX_* variable with its default, read from sandbox/config.py."""
+    from sandbox.config import environment_variables
+
+    flags = {f"SANDBOX_{key}": "--" + name.replace("_", "-") for name, key in SERVE_SETTINGS.items()}
+    flags["SANDBOX_FIXTURES_DIR"] = "--fixtures"
+
+    def shown(value) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return "(unset)" if value in (None, {}, []) else str(value)
+
+    settings = [(f"{name}={shown(default)}", flags.get(name, "")) for name, default in environment_variables()]
+    width = max(len(setting) for setting, _ in settings)
+    lines = [f"  {setting:<{width}}  {flag}".rstrip() for setting, flag in settings]
+    return ("Environment: every setting comes from a SANDBOX_* variable, an option given wins. "
+            "Defaults:\n\n\b\n" + "\n".join(lines))
+
+
+@main.command(epilog=_environment_help())
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default 8080).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port 1-65535, or 0 for any free one (default 8080).")
 @click.option("--seed", type=int, default=None, help="Seed for the generated data (default 42).")
 @click.option("--seed-orders", type=click.IntRange(min=1), default=None,
               help="Orders each API is seeded with, the docs' among them (default: each API's own few pages).")
@@ -27,7 +54,8 @@ def main():
               help="Layer your own fixture files (same layout as fixtures/) over the packaged ones.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Worker threads (default 8).")
 @click.option("--quiet", is_flag=True, default=None, help="No access log.")
-def serve(host, port, seed, seed_orders, data_dir, fixtures_dir, threads, quiet):
+@click.pass_context
+def serve(ctx, host, port, seed, seed_orders, data_dir, fixtures_dir, threads, quiet):
     """Serve every emulated API on one multi-threaded WSGI server (waitress)."""
     from sandbox.app import create_app
     from sandbox.core.fixtures import FixtureError
@@ -35,11 +63,13 @@ def serve(host, port, seed, seed_orders, data_dir, fixtures_dir, threads, quiet)
     from sandbox.core.progress import Progress
     from sandbox.registry import APIS
 
-    overrides = {"HOST": host, "PORT": port, "SEED": seed, "SEED_ORDERS": seed_orders, "DATA_DIR": data_dir,
-                 "THREADS": threads, "QUIET": quiet, "FIXTURES_DIR": fixtures_dir}
+    _check_environment(ctx)
+    given = {"host": host, "port": port, "seed": seed, "seed_orders": seed_orders, "data_dir": data_dir,
+             "fixtures_dir": fixtures_dir, "threads": threads, "quiet": quiet}
+    overrides = {SERVE_SETTINGS[name]: value for name, value in given.items() if value is not None}
     try:
         with Progress("seeding", len(APIS)) as progress:
-            app = create_app({k: v for k, v in overrides.items() if v is not None}, progress=progress)
+            app = create_app(overrides, progress=progress)
     except FixtureError as exc:
         raise click.ClickException(f"bad fixture: {exc}") from None
     except DataDirError as exc:
@@ -49,6 +79,25 @@ def serve(host, port, seed, seed_orders, data_dir, fixtures_dir, threads, quiet)
         run(app)
     finally:
         app.extensions["sandbox"].store.close()
+
+
+def _check_environment(ctx: click.Context) -> None:
+    """Each SANDBOX_* variable read as its option reads a value (SANDBOX_PORT=70000 fails as --port 70000
+    does); a bad one is a usage error naming it, exit 2, before anything is seeded."""
+    from sandbox.config import ConfigError, from_environment
+
+    try:
+        environment = from_environment(os.environ)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc), ctx) from None
+    for param in ctx.command.params:
+        key = SERVE_SETTINGS.get(param.name)
+        if key not in environment or ctx.params.get(param.name) is not None or param.is_flag:
+            continue
+        try:
+            param.type.convert(environment[key], param, ctx)
+        except click.BadParameter as exc:
+            raise click.UsageError(f"SANDBOX_{key}={os.environ[f'SANDBOX_{key}']!r}: {exc.message}", ctx) from None
 
 
 def run(app) -> None:
@@ -81,6 +130,91 @@ def _loopback(host: str) -> bool:
         return host == "localhost" or ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _default_url() -> str:
+    """Where a local ``sandbox serve`` listens: SANDBOX_HOST and SANDBOX_PORT, as serve reads them."""
+    from sandbox.config import DEFAULTS, ConfigError, from_environment
+
+    try:
+        settings = {**DEFAULTS, **from_environment(os.environ)}
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    host = settings["HOST"]
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings['PORT']}"
+
+
+def _base_url(url: str | None) -> str:
+    from urllib.parse import urlsplit
+
+    url = url or _default_url()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise click.BadParameter(f"{url!r}: {exc}", param_hint="--url") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{url!r} is not an http:// or https:// URL", param_hint="--url")
+    return url.rstrip("/")
+
+
+URL_OPTION = click.option("--url", envvar="SANDBOX_URL", default=None, show_envvar=True,
+                          help="The sandbox's base URL (default: http://SANDBOX_HOST:SANDBOX_PORT, "
+                               "http://127.0.0.1:8080).")
+
+
+@main.command()
+@URL_OPTION
+@click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds to wait before giving up.")
+def wait(url, timeout):
+    """Wait until a sandbox answers /__sandbox/health: exit 0 once it does, 1 after the timeout.
+
+    For CI scripts: `sandbox serve --port 8080 & sandbox wait --url http://127.0.0.1:8080`."""
+    from sandbox.client import ControlError, call
+
+    base = _base_url(url)
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            health = call(base, "GET", "/health", timeout=max(0.1, min(2.0, remaining)))
+            if isinstance(health, dict) and health.get("status") == "ok":
+                click.echo(f"order-sandbox {health.get('version', '?')} ready at {base}")
+                return
+            problem = f"unexpected health answer {health!r}"
+        except (ControlError, OSError, ValueError) as exc:
+            problem = str(exc)
+        if remaining <= 0:
+            click.echo(f"order-sandbox not ready at {base} after {timeout:g} s: {problem}", err=True)
+            sys.exit(1)
+        time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+
+@main.command()
+@URL_OPTION
+@click.option("--api", "apis", multiple=True, help="Only this API (repeatable); default: every API.")
+@click.option("--session", default=None, help="A named session (X-Sandbox-Session); default: the default one.")
+@click.option("--admin-token", envvar="SANDBOX_ADMIN_TOKEN", default=None, show_envvar=True,
+              help="Sent as X-Sandbox-Admin-Token, which a sandbox with an admin token asks of other hosts.")
+def reset(url, apis, session, admin_token):
+    """Put a running sandbox back to its seeded state (all APIs, or those named)."""
+    from sandbox.client import ADMIN_HEADER, SESSION_HEADER, ControlError, call
+
+    base = _base_url(url)
+    headers = {**({SESSION_HEADER: session} if session else {}), **({ADMIN_HEADER: admin_token} if admin_token else {})}
+    reset_apis: list[str] = []
+    for api in apis or (None,):
+        try:
+            answer = call(base, "POST", "/reset", query={"api": api}, headers=headers, timeout=30)
+        except ControlError as exc:
+            raise click.ClickException(f"reset refused by {base}: {exc.status} {exc.message}") from None
+        except OSError as exc:
+            raise click.ClickException(f"no sandbox at {base}: {exc}") from None
+        reset_apis += answer["reset"]
+        session_reset = answer["session"]
+    click.echo(f"reset {', '.join(reset_apis)} (session {session_reset})")
 
 
 @main.command()

@@ -53,18 +53,33 @@ _TYPES = {"SEED": int, "SEED_ORDERS": int, "PORT": int, "THREADS": int, "DATA_DI
           "SHOP_USERS": _shop_users, "GC_FREEZE": _flag}
 
 
+class ConfigError(ValueError):
+    """A ``SANDBOX_*`` variable whose value cannot be read; the message names the variable."""
+
+
+_EXPECTED = {int: "an integer", float: "a number", _shop_users: "token:user pairs, comma-separated"}
+
+
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
     """``SANDBOX_SEED=7``, ``SANDBOX_PORT=9000``, ``SANDBOX_TOKENS_SHOP=a,b`` ..."""
     config: dict = {}
     for key, convert in _TYPES.items():
         value = environ.get(f"SANDBOX_{key}")
         if value not in (None, ""):
-            config[key] = convert(value)
+            try:
+                config[key] = convert(value)
+            except ValueError:
+                raise ConfigError(f"SANDBOX_{key}={value!r} is not {_EXPECTED.get(convert, 'valid')}") from None
     tokens = {name[len("SANDBOX_TOKENS_"):].lower(): [t.strip() for t in value.split(",") if t.strip()]
               for name, value in environ.items() if name.startswith("SANDBOX_TOKENS_")}
     if tokens:
         config["TOKENS"] = tokens
     return config
+
+
+def environment_variables() -> list[tuple[str, object]]:
+    """Every ``SANDBOX_*`` variable the server reads, with its default (``sandbox serve --help`` lists them)."""
+    return [(f"SANDBOX_{key}", DEFAULTS.get(key)) for key in _TYPES] + [("SANDBOX_TOKENS_<API>", DEFAULTS["TOKENS"])]
 
 
 # Tests build hundreds of apps in one process: frozen objects are never collected, so they would pile up.

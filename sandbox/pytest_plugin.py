@@ -1,36 +1,56 @@
-"""pytest plugin (entry point ``pytest11``): the sandbox as fixtures for a client's own test suite.
+"""The sandbox for tests: ``SandboxServer`` (a server in a thread) and ``Sandbox`` (a handle on its control plane).
 
-- ``sandbox_server`` (session): a real server (waitress, threads) on a free loopback port.
-- ``sandbox`` (function): that server, reset before each test (state, journal, faults, clock), with
-  ``.url(api)``, ``.reset()``, ``.requests(...)``, ``.fault(...)``, ``.freeze(...)``, ``.snapshot()`` ...
-- ``sandbox_app`` / ``sandbox_client``: a fresh in-process app and its Flask test client.
+The pytest fixtures built on them live in ``order_sandbox_pytest`` (the ``pytest11`` entry point), which loads
+this module only once a test uses a fixture. Outside pytest::
 
-Every fixture name starts with ``sandbox`` so none collides with pytest-flask's or a suite's ``app``/
-``client``. Importing this module imports nothing heavy: Flask and the app load when a fixture is used.
+    from sandbox import SandboxServer
+
+    with SandboxServer() as server:
+        client = SlykClient(base_url=server.url("slyk"))
+
+A test server is isolated from the machine it runs on: SANDBOX_DATA_DIR and SANDBOX_FIXTURES_DIR in the
+environment are ignored (a developer's persisted state is neither read nor overwritten), and only the
+``config`` given names a data dir or fixture files.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
-from typing import Any
+from typing import Any, Iterator
 
-import pytest
+from sandbox.client import SESSION_HEADER, ControlError, call
+
+# Settings a test server takes from its caller only, never from the environment.
+ISOLATED = {"DATA_DIR": None, "FIXTURES_DIR": None}
+
+
+def isolated_config(config: dict | None = None) -> dict:
+    """create_app settings for a test: the test defaults, no data dir, no user fixtures, then ``config``."""
+    from sandbox.config import TEST_CONFIG
+
+    return {**TEST_CONFIG, **ISOLATED, **(config or {})}
+
+
+def isolated_app(config: dict | None = None):
+    """A fresh in-process app with test settings (``sandbox_app``)."""
+    from sandbox import create_app
+
+    return create_app(isolated_config(config))
 
 
 class SandboxServer:
-    """A sandbox served on a free loopback port from a background thread."""
+    """A sandbox served on a free loopback port from a background thread; a context manager.
+
+    ``SandboxServer(config)`` starts serving at once (``config``: create_app settings such as ``{"SEED": 7}``);
+    ``url(api)`` gives a client's base URL; ``stop()`` (or leaving the ``with`` block) waits for requests in
+    flight, closes every socket from the server's own thread and ends its threads.
+    """
 
     def __init__(self, config: dict | None = None):
         from waitress.server import create_server
 
-        from sandbox import create_app
-        from sandbox.config import TEST_CONFIG
-
-        self.app = create_app({**TEST_CONFIG, **(config or {})})
+        self.app = isolated_app(config)
         self._server = create_server(self.app, host="127.0.0.1", port=0, threads=int(self.app.config["THREADS"]))
         self.base_url = f"http://127.0.0.1:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, name="order-sandbox", daemon=True)
@@ -43,16 +63,39 @@ class SandboxServer:
         return self.base_url + self.app.extensions["sandbox"].apis[api].client_base
 
     def stop(self) -> None:
-        self._server.close()
+        """Stop serving; calling it again does nothing."""
+        if not self._thread.is_alive():
+            return
+        from waitress import wasyncore
+
+        server = self._server
+        # Workers first, while the trigger they pull on finishing a response is still open; then the sockets,
+        # closed by the loop thread itself: closed from here, its select() could meet a closed descriptor
+        # (EBADF, an unhandled-thread-exception warning that fails `pytest -W error`).
+        server.task_dispatcher.shutdown(timeout=5)
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
         self._thread.join(timeout=5)
+
+    def __enter__(self) -> "SandboxServer":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
 
 
 class Sandbox:
-    """A test's handle on the running sandbox, through its HTTP control plane."""
+    """A test's handle on the running sandbox, through its HTTP control plane; one session's view of it."""
 
-    def __init__(self, server: SandboxServer, session: str | None = None):
+    def __init__(self, server: SandboxServer, session: str | None = None, *, touched: set[str] | None = None):
         self.server = server
-        self.session = session
+        self.session_name = session
+        # Named sessions handed out from this handle (and its siblings): the fixture drops them after the test.
+        self._touched = set() if touched is None else touched
+
+    def session(self, name: str) -> "Sandbox":
+        """The same handle for the named session ``name``: send ``.headers`` with your API calls."""
+        self._touched.add(name)
+        return Sandbox(self.server, name, touched=self._touched)
 
     def url(self, api: str | None = None) -> str:
         return self.server.url(api)
@@ -60,31 +103,31 @@ class Sandbox:
     @property
     def headers(self) -> dict[str, str]:
         """Headers to add to API calls so they hit this handle's session (none for the default one)."""
-        return {"X-Sandbox-Session": self.session} if self.session else {}
+        return {SESSION_HEADER: self.session_name} if self.session_name else {}
 
-    def control(self, method: str, path: str, body: Any = None, **query) -> Any:
-        query = {k: v for k, v in query.items() if v is not None}
-        url = f"{self.server.base_url}/__sandbox{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method=method,
-                                         headers={"Content-Type": "application/json", **self.headers})
+    # ``verb``, ``path`` and ``body`` are positional-only, so any query parameter may be named like them
+    # (the journal's ``method`` and ``path`` filters).
+    def control(self, verb: str, path: str, body: Any = None, /, **query) -> Any:
+        """Call the control plane: ``control("GET", "/requests", api="slyk")``; an error status fails the test."""
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as error:
-            raise AssertionError(f"sandbox control {method} {path}: {error.code} {error.read().decode()}") from None
-        return json.loads(raw) if raw else None
+            return call(self.server.base_url, verb, path, body, query=query, headers=self.headers)
+        except ControlError as error:
+            raise AssertionError(str(error)) from None
 
     def reset(self, api: str | None = None) -> None:
         self.control("POST", "/reset", api=api)
 
     def requests(self, **filters) -> list[dict]:
-        """The journal: ``requests(api="slyk", method="POST", path="/slyk/orders*", status=409)``."""
+        """The journal, oldest first, filtered as GET /__sandbox/requests filters it:
+        ``requests(api="slyk", method="POST", path="*/orders*", status=409, since=12, limit=5)``."""
         return self.control("GET", "/requests", **filters)["requests"]
 
     def fault(self, **rule) -> dict:
         """Add a fault rule: ``fault(api="shop", path="*/orders", status=503, times=1)``."""
         return self.control("POST", "/faults", rule)
+
+    def faults(self) -> list[dict]:
+        return self.control("GET", "/faults")["faults"]
 
     def freeze(self, now: str) -> None:
         self.control("PUT", "/clock", {"now": now})
@@ -124,47 +167,23 @@ class Sandbox:
         self.control("DELETE", "/snapshots")
         self.control("DELETE", "/clock")
 
+    def drop_sessions(self) -> None:
+        """Drop every named session: those handed out by ``session()`` (even if nothing made them live yet)
+        and those a client opened by sending the session header itself."""
+        from sandbox.core.store import DEFAULT_SESSION
 
-@pytest.fixture(scope="session")
-def sandbox_server():
-    server = SandboxServer()
-    yield server
-    server.stop()
+        for name in sorted(self._touched):
+            Sandbox(self.server, name).reset()      # makes it live, so that dropping it forgets all of it
+        self._touched.clear()
+        for name in self.control("GET", "/sessions")["sessions"]:
+            if name != DEFAULT_SESSION:
+                self.control("DELETE", f"/sessions/{urllib.parse.quote(name)}")
 
 
-@pytest.fixture
-def sandbox(sandbox_server):
-    handle = Sandbox(sandbox_server)
+def handle_for(server: SandboxServer) -> Iterator[Sandbox]:
+    """The ``sandbox`` fixture's body: a clean default session before the test, no named sessions after it."""
+    handle = Sandbox(server)
+    handle.drop_sessions()
     handle.clean()
-    return handle
-
-
-@pytest.fixture
-def sandbox_app():
-    from sandbox import create_app
-    from sandbox.config import TEST_CONFIG
-
-    return create_app(TEST_CONFIG)
-
-
-@pytest.fixture
-def sandbox_client(sandbox_app):
-    return sandbox_app.test_client()
-
-
-# -- sandbox.mock() (issue 21): the vendors' own hosts served in process -----------------------------------
-@pytest.fixture(scope="session")
-def sandbox_mock_instance():
-    """The session's one ``sandbox.mock()`` (its app is built once); ``sandbox_mock`` activates it per test."""
-    from sandbox.mocking import mock
-
-    return mock()
-
-
-@pytest.fixture
-def sandbox_mock(sandbox_mock_instance):
-    """Calls to the vendors' real hosts (requests, httpx) answered in process for this test, from a clean
-    sandbox: ``sandbox_mock.requests()``, ``.fault(...)``, ``.freeze(...)``, ``.reset()``, ``.state()`` ...
-    Other hosts go on as usual. Hosts of shop and formations: ``SANDBOX_MOCK_HOSTS``."""
-    with sandbox_mock_instance:
-        yield sandbox_mock_instance
+    yield handle
+    handle.drop_sessions()

@@ -13,6 +13,24 @@ from sandbox.core.examples import drift, load_examples, replay
 from sandbox.registry import APIS, load_apis
 
 
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory):
+    """The project built as a wheel once per test session and installed (without its dependencies, which this
+    environment has) into an empty directory: put it first on PYTHONPATH to use the package as a user gets it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root, work = Path(__file__).resolve().parent.parent, tmp_path_factory.mktemp("wheel")
+    wheels, target = work / "wheels", work / "site"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(root)],
+                   check=True, capture_output=True, timeout=300)
+    wheel = next(wheels.glob("order_sandbox-*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+                    str(wheel)], check=True, capture_output=True, timeout=300)
+    return target
+
+
 @pytest.fixture
 def app():
     """pytest-flask builds ``client`` from this."""
