@@ -19,8 +19,8 @@ DEFAULTS = {
     "CONTROL_MAX_CONTENT_LENGTH": 512 * 1024 * 1024,  # control plane: whole exported states
     "JOURNAL_SIZE": 1000,      # requests kept per session
     "MAX_SESSIONS": 64,        # named sessions alive at once; the least recently used goes first
-    "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts must send X-Sandbox-Admin-Token
-    "CORS_ORIGINS": "*",       # comma-separated origins allowed to call from a browser; "*" for any
+    "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts need it (header or /__sandbox/login)
+    "CORS_ORIGINS": "*",       # comma-separated origins whose pages may call the emulated APIs; "*" for any
     "FORMATIONS_RATE_LIMIT": False,   # eFiling's 120/180 requests per 60 s, 429 beyond (off: never limited)
     "WEBHOOK_ATTEMPTS": 5,     # deliveries of one event to one subscriber, then it is marked failed
     "WEBHOOK_BACKOFF_SECONDS": 0.5,   # wait before the 2nd attempt; doubled before each further one
@@ -28,6 +28,14 @@ DEFAULTS = {
     # gc.freeze() once the seeded state is built and after every reset or restore: the cyclic collector then
     # no longer walks tens of thousands of long-lived records in each full collection (make bench, README).
     "GC_FREEZE": True,
+    # -- the trust boundary (sandbox/trust.py, README "Security") --
+    "ALLOWED_HOSTS": "",       # Host names the control plane answers to besides localhost, IPs and HOST; "*": any
+    "CONTROL_ORIGINS": "",     # browser origins besides the sandbox's own that may call the control plane
+    # where webhooks may go, checked on the resolved address: networks, addresses, host names; "*": anywhere
+    "WEBHOOK_HOSTS": "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+    "WEBHOOK_TIMEOUT_SECONDS": 2.0,   # one delivery attempt, connect to last byte
+    "WEBHOOK_SENDERS": 8,      # deliveries in flight at once; one receiver gets one at a time
+    "WEBHOOK_FLUSH_SECONDS": 10.0,    # POST /__sandbox/webhooks/flush answers by then at the latest
 }
 
 
@@ -44,7 +52,9 @@ def _shop_users(value: str) -> dict[str, int]:
 _TYPES = {"SEED": int, "SEED_ORDERS": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "FIXTURES_DIR": str,
           "HOST": str, "JOURNAL_SIZE": int, "MAX_SESSIONS": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str,
           "QUIET": _flag, "FORMATIONS_RATE_LIMIT": _flag, "WEBHOOK_ATTEMPTS": int, "WEBHOOK_BACKOFF_SECONDS": float,
-          "SHOP_USERS": _shop_users, "GC_FREEZE": _flag}
+          "SHOP_USERS": _shop_users, "GC_FREEZE": _flag,
+          "ALLOWED_HOSTS": str, "CONTROL_ORIGINS": str, "WEBHOOK_HOSTS": str, "WEBHOOK_TIMEOUT_SECONDS": float,
+          "WEBHOOK_SENDERS": int, "WEBHOOK_FLUSH_SECONDS": float}
 
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
