@@ -103,7 +103,10 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
     clock = Clock()
     box = Sandbox(app.config, store, clock, {spec.name: spec for spec in specs}, journal, faults,
                   Webhooks(clock, max_attempts=int(app.config["WEBHOOK_ATTEMPTS"]),
-                           backoff_seconds=float(app.config["WEBHOOK_BACKOFF_SECONDS"])))
+                           backoff_seconds=float(app.config["WEBHOOK_BACKOFF_SECONDS"]),
+                           timeout_seconds=float(app.config["WEBHOOK_TIMEOUT_SECONDS"]),
+                           targets=app.config["WEBHOOK_HOSTS"], senders=int(app.config["WEBHOOK_SENDERS"]),
+                           flush_seconds=float(app.config["WEBHOOK_FLUSH_SECONDS"])))
     app.extensions["sandbox"] = box
     for spec in specs:
         app.register_blueprint(spec.blueprint, url_prefix=spec.url_prefix)

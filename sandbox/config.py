@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
+from sandbox.core.outbound import PRIVATE_NETWORKS
+
 DEFAULTS = {
     "SEED": 42,
     "SEED_ORDERS": None,       # orders each API's seed generates in all; None: its own default (a few pages)
@@ -32,7 +34,7 @@ DEFAULTS = {
     "ALLOWED_HOSTS": "",       # Host names the control plane answers to besides localhost, IPs and HOST; "*": any
     "CONTROL_ORIGINS": "",     # browser origins besides the sandbox's own that may call the control plane
     # where webhooks may go, checked on the resolved address: networks, addresses, host names; "*": anywhere
-    "WEBHOOK_HOSTS": "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7",
+    "WEBHOOK_HOSTS": PRIVATE_NETWORKS,
     "WEBHOOK_TIMEOUT_SECONDS": 2.0,   # one delivery attempt, connect to last byte
     "WEBHOOK_SENDERS": 8,      # deliveries in flight at once; one receiver gets one at a time
     "WEBHOOK_FLUSH_SECONDS": 10.0,    # POST /__sandbox/webhooks/flush answers by then at the latest

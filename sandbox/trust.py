@@ -33,6 +33,7 @@ from flask import current_app, redirect, request
 
 from sandbox.core import errors
 from sandbox.core.rules import Rule
+from sandbox.core.rules import observed as observed_rules
 
 ADMIN_HEADER = "X-Sandbox-Admin-Token"
 ADMIN_COOKIE = "sandbox_admin"
@@ -153,7 +154,22 @@ def _is_json(mimetype: str) -> bool:
 
 
 def guard():
-    """Before every view of the control plane, the pages and the OpenAPI documents."""
+    """Before every view of the control plane, the pages and the OpenAPI documents. A refusal is answered here,
+    in the control plane's shape, also on an API's OpenAPI document (whose errors would take the API's shape)."""
+    try:
+        return _check()
+    except errors.SandboxError as err:
+        from sandbox.control import render_error     # control imports this module
+
+        body, status = render_error(err)
+        response = current_app.json.response(body)
+        response.status_code = status
+        response.headers["X-Sandbox-Rule"] = full = f"control.{err.rule}"
+        observed_rules.add(full)
+        return response
+
+
+def _check():
     endpoint = request.endpoint
     if endpoint in OPEN_ENDPOINTS:
         return None
@@ -168,10 +184,12 @@ def guard():
     if origin is not None and (changes or method == "OPTIONS") and not limits.origin_allowed(origin, host):
         raise _forbidden(ORIGIN_ALLOWED, f"browser requests from {origin[:200]!r} may not steer the sandbox.",
                          "Origin", "Add the origin to SANDBOX_CONTROL_ORIGINS to let its pages call the control plane.")
-    if changes and endpoint not in FORM_ENDPOINTS:
+    if changes:
         content_type = request.headers.get("Content-Type")
         has_body = bool(request.content_length) or "Transfer-Encoding" in request.headers
-        if (content_type is not None or has_body) and not _is_json(request.mimetype):
+        mimetype = request.mimetype
+        if (content_type is not None or has_body) and not _is_json(mimetype) and not (
+                endpoint in FORM_ENDPOINTS and mimetype == "application/x-www-form-urlencoded"):
             raise _forbidden(BODY_JSON, "a request that changes state sends its body as application/json.",
                              "Content-Type", f"Got {(content_type or 'none')[:100]!r}; send application/json.")
     if limits.token is None or method == "OPTIONS" or endpoint in LOGIN_ENDPOINTS or is_loopback(request.remote_addr):
