@@ -112,6 +112,8 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, targ
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection.request("POST", target, body=body, headers=headers)
         response = connection.getresponse()
+        if expired.is_set():    # the shut socket read as the end of the headers: not an answer
+            raise TimedOut(f"no answer within {timeout:g} s")
         return response.status, response.getheader("Location")
     except (OSError, http.client.HTTPException):
         if expired.is_set():
