@@ -7,8 +7,11 @@ taken before and after.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -284,10 +287,27 @@ def test_the_image_lets_the_compose_service_name_through():
                               headers={"Host": "rebind.attacker.example:8080"}), "host-allowed")
 
 
+def compose_client() -> tuple[dict[str, str], str]:
+    """The compose example's client: its environment and its Python program, as compose.yaml has them."""
+    text = (ROOT / "compose.yaml").read_text()
+    client = text[text.index("\n  client:"):]
+    environment = dict(re.findall(r"^      ([A-Z_]+): (\S+)$", client[:client.index("command:")], re.M))
+    program = client[client.index("- |\n") + 4:]
+    return environment, "\n".join(line[8:] for line in program.splitlines())
+
+
 def test_a_served_sandbox_with_the_image_environment_answers_the_service_name():
     environment = {**image_environment(), "SANDBOX_HOST": "127.0.0.1"}
     server = Server("--host", "127.0.0.1", "--quiet", env=environment)
     try:
+        # The compose client, unchanged, with "sandbox" resolving to this server: its Host is sandbox:<port>.
+        client_env, program = compose_client()
+        client_env = {name: value.replace("sandbox:8080", f"sandbox:{server.port}") for name, value in client_env.items()}
+        resolve_sandbox = ("import socket; _real = socket.getaddrinfo; socket.getaddrinfo = "
+                           "lambda host, *a, **k: _real('127.0.0.1' if host == 'sandbox' else host, *a, **k)\n")
+        ran = subprocess.run([sys.executable, "-c", resolve_sandbox + program], env={**os.environ, **client_env},
+                             capture_output=True, text=True, timeout=30)
+        assert ran.returncode == 0 and ran.stdout.strip() == "Awaiting Delivery", ran.stderr
         status, body = server.request("POST", "/__sandbox/reset", {"Host": "sandbox:8080"})
         assert status == 200 and body["reset"]
         status, body = server.request("GET", "/__sandbox/state", {"Host": "rebind.attacker.example:8080"})
