@@ -113,8 +113,9 @@ class Boundary:
     def from_config(cls, config) -> "Boundary":
         hosts = _entries(config.get("ALLOWED_HOSTS"))
         bound = host_name(str(config.get("HOST") or ""))
-        names = {"localhost", *(h for h in hosts if not h.startswith(".")), *([bound] if bound not in _WILDCARD_BINDS
-                                                                             else [])}
+        names = {"localhost", *(h for h in hosts if not h.startswith("."))}
+        if bound not in _WILDCARD_BINDS:
+            names.add(bound)
         origins = [origin.rstrip("/") for origin in _entries(config.get("CONTROL_ORIGINS"))]
         token = _token_bytes(config["ADMIN_TOKEN"]) if config.get("ADMIN_TOKEN") else None
         return cls(frozenset(names), (".localhost", *(h for h in hosts if h.startswith("."))), "*" in hosts,
@@ -122,17 +123,21 @@ class Boundary:
                    hmac.new(token, _COOKIE_PURPOSE, hashlib.sha256).hexdigest().encode() if token else None)
 
     def host_allowed(self, host: str) -> bool:
-        if self.any_host or not host:
+        if self.any_host:
             return True
-        name = host_name(host)
-        return (name in self.hosts or _is_ip(name)
+        name = host_name(host)    # werkzeug gives "" for a Host no browser would send ("a b", "evil\0")
+        return bool(name) and (name in self.hosts or _is_ip(name)
                 or any(name.endswith(suffix) or name == suffix[1:] for suffix in self.host_suffixes))
 
     def origin_allowed(self, origin: str, host: str) -> bool:
         """The sandbox's own origin (its netloc is the Host the browser used) or one of the allow-list."""
         origin = origin.strip().lower().rstrip("/")
-        return self.any_origin or origin in self.origins or (
-            bool(host) and urlsplit(origin).netloc == host.lower())
+        if self.any_origin or origin in self.origins:
+            return True
+        try:
+            return bool(host) and urlsplit(origin).netloc == host.lower()
+        except ValueError:          # "http://[": not an origin a browser sends
+            return False
 
     def token_matches(self, given: bytes) -> bool:
         return self.token is not None and hmac.compare_digest(given, self.token)

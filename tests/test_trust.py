@@ -161,6 +161,20 @@ def test_loopback_names_addresses_and_listed_hosts_are_served(host):
     assert client.get("/__sandbox/state", headers={"Host": host}).status_code == 200
 
 
+@pytest.mark.parametrize("host", ["rebind.attacker.example", "localhost.attacker.example", "127.0.0.1.nip.io",
+                                  "evil.example\x00", "a b", "[::1", "localhost:abc", "ü.example", "x" * 5000, ""])
+def test_other_names_and_malformed_hosts_are_refused(host):
+    client = create_app(TEST_CONFIG).test_client()
+    response = client.post("/__sandbox/reset", environ_overrides={"HTTP_HOST": host})
+    assert response.status_code in (400, 403) and client.get("/__sandbox/health").status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["http://[", "http://localhost:80", "ü", "", "x" * 100_000,
+                                    "http://localhost\x00"])
+def test_malformed_origins_are_foreign(client, origin):
+    assert_refused(client.post("/__sandbox/reset", headers={"Origin": origin}), "origin-allowed")
+
+
 def test_the_bound_name_is_served_and_health_answers_any_name():
     client = create_app({**TEST_CONFIG, "HOST": "devbox.lan"}).test_client()
     assert client.get("/__sandbox/state", headers={"Host": "devbox.lan:8080"}).status_code == 200
