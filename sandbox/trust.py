@@ -9,8 +9,8 @@ their views; a refusal is the control plane's JSON error naming its rule (``X-Sa
   server is bound to, or one of ``SANDBOX_ALLOWED_HOSTS``. The standard defence against DNS rebinding, as
   webpack-dev-server and Vite do it: a rebinding page reaches 127.0.0.1, but its Host is still its own name.
 - ``origin-allowed`` (403): a browser request whose Origin is neither the sandbox's own nor one of
-  ``SANDBOX_CONTROL_ORIGINS`` is refused when it is a preflight or may change state; a read gets no CORS
-  headers, so the page cannot see the answer.
+  ``SANDBOX_CONTROL_ORIGINS`` is refused, preflight, write or read: CORS alone would hide a read's answer
+  from the page, a refusal never sends it. (Navigations and plain links send no Origin.)
 - ``body-json`` (403): a request that may change state sends its body as application/json. A page can send
   text/plain or a form to any host without a preflight, never JSON.
 - ``admin-token`` (401): with ``SANDBOX_ADMIN_TOKEN`` set, a client that is not on loopback sends it as
@@ -186,7 +186,7 @@ def _check():
     method = request.method
     changes = method not in SAFE_METHODS
     origin = request.headers.get("Origin")
-    if origin is not None and (changes or method == "OPTIONS") and not limits.origin_allowed(origin, host):
+    if origin is not None and not limits.origin_allowed(origin, host):
         raise _forbidden(ORIGIN_ALLOWED, f"browser requests from {origin[:200]!r} may not steer the sandbox.",
                          "Origin", "Add the origin to SANDBOX_CONTROL_ORIGINS to let its pages call the control plane.")
     if changes:
