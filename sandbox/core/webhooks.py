@@ -216,7 +216,10 @@ class Webhooks:
                     self._lock.wait(timeout=None if next_at is None else max(0.0, next_at - time.monotonic()))
                     continue
             for event, delivery in due:
-                self._pool.submit(self._attempt, event, delivery)
+                try:
+                    self._pool.submit(self._attempt, event, delivery)
+                except RuntimeError:    # the interpreter is exiting: its pools take no more work
+                    return
 
     def _start_sender(self) -> None:
         if self._sender is None:
