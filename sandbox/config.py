@@ -21,8 +21,8 @@ DEFAULTS = {
     "CONTROL_MAX_CONTENT_LENGTH": 512 * 1024 * 1024,  # control plane: whole exported states
     "JOURNAL_SIZE": 1000,      # requests kept per session
     "MAX_SESSIONS": 64,        # named sessions alive at once; the least recently used goes first
-    "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts need it (header or /__sandbox/login)
-    "CORS_ORIGINS": "*",       # comma-separated origins whose pages may call the emulated APIs; "*" for any
+    "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts must send X-Sandbox-Admin-Token
+    "CORS_ORIGINS": "*",       # comma-separated origins allowed to call from a browser; "*" for any
     "FORMATIONS_RATE_LIMIT": False,   # eFiling's 120/180 requests per 60 s, 429 beyond (off: never limited)
     "WEBHOOK_ATTEMPTS": 5,     # deliveries of one event to one subscriber, then it is marked failed
     "WEBHOOK_BACKOFF_SECONDS": 0.5,   # wait before the 2nd attempt; doubled before each further one
@@ -30,7 +30,8 @@ DEFAULTS = {
     # gc.freeze() once the seeded state is built and after every reset or restore: the cyclic collector then
     # no longer walks tens of thousands of long-lived records in each full collection (make bench, README).
     "GC_FREEZE": True,
-    # -- the trust boundary (sandbox/trust.py, README "Security") --
+    # -- the trust boundary (sandbox/trust.py, README "Security"); CORS_ORIGINS above: the emulated APIs only,
+    # ADMIN_TOKEN above: also accepted as the cookie /__sandbox/login sets --
     "ALLOWED_HOSTS": "",       # Host names the control plane answers to besides localhost, IPs and HOST; "*": any
     "CONTROL_ORIGINS": "",     # browser origins besides the sandbox's own that may call the control plane
     # where webhooks may go, checked on the resolved address: networks, addresses, host names; "*": anywhere

@@ -308,9 +308,10 @@ def compose_client() -> tuple[dict[str, str], str]:
     return environment, "\n".join(line[8:] for line in program.splitlines())
 
 
-def test_a_served_sandbox_with_the_image_environment_answers_the_service_name():
-    environment = {**image_environment(), "SANDBOX_HOST": "127.0.0.1"}
-    server = Server("--host", "127.0.0.1", "--quiet", env=environment)
+def test_a_served_sandbox_with_the_image_environment_answers_the_service_name(monkeypatch):
+    for name, value in {**image_environment(), "SANDBOX_HOST": "127.0.0.1"}.items():
+        monkeypatch.setenv(name, value)       # the server's process inherits them
+    server = Server("--host", "127.0.0.1", "--quiet")
     try:
         # The compose client, unchanged, with "sandbox" resolving to this server: its Host is sandbox:<port>.
         client_env, program = compose_client()
