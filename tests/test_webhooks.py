@@ -329,4 +329,5 @@ def test_target_rules():
                                              "::ffff:10.0.0.1")] == [True] * 7
     assert [default.allows("h", a) for a in ("169.254.169.254", "8.8.8.8", "172.32.0.1", "fe80::1",
                                              "::ffff:8.8.8.8")] == [False] * 5
-    assert Targets.parse("*").allows("h", "8.8.8.8") and Targets.parse("Hooks.Example.").allows("hooks.example", "8.8.8.8")
+    assert Targets.parse("*").allows("h", "8.8.8.8")
+    assert Targets.parse("Hooks.Example.").allows("hooks.example", "8.8.8.8")
