@@ -14,7 +14,7 @@ COPY requirements.lock /wheels/
 RUN pip install --no-cache-dir --require-hashes -r /wheels/requirements.lock \
  && pip install --no-cache-dir --no-deps /wheels/*.whl && rm -rf /wheels
 USER sandbox
-ENV SANDBOX_HOST=0.0.0.0 SANDBOX_PORT=8080 PYTHONUNBUFFERED=1
+ENV SANDBOX_HOST=0.0.0.0 SANDBOX_PORT=8080 SANDBOX_ALLOWED_HOSTS=sandbox PYTHONUNBUFFERED=1
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD python -c "import os,urllib.request;urllib.request.urlopen('http://127.0.0.1:%s/__sandbox/health' % os.environ.get('SANDBOX_PORT','8080'),timeout=2)"

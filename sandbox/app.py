@@ -18,7 +18,8 @@ from flask import Flask, current_app, g, request
 from flask_cors import CORS
 from werkzeug import exceptions as http
 
-from sandbox import control, ui
+from sandbox import control, trust, ui
+from sandbox.ui import login
 from sandbox.config import DEFAULTS, from_environment
 from sandbox.core import errors, openapi
 from sandbox.core.accesslog import AccessLog
@@ -104,13 +105,18 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
     clock = Clock()
     box = Sandbox(app.config, store, clock, {spec.name: spec for spec in specs}, journal, faults,
                   Webhooks(clock, max_attempts=int(app.config["WEBHOOK_ATTEMPTS"]),
-                           backoff_seconds=float(app.config["WEBHOOK_BACKOFF_SECONDS"])))
+                           backoff_seconds=float(app.config["WEBHOOK_BACKOFF_SECONDS"]),
+                           timeout_seconds=float(app.config["WEBHOOK_TIMEOUT_SECONDS"]),
+                           targets=app.config["WEBHOOK_HOSTS"], senders=int(app.config["WEBHOOK_SENDERS"]),
+                           flush_seconds=float(app.config["WEBHOOK_FLUSH_SECONDS"])))
     app.extensions["sandbox"] = box
     for spec in specs:
         app.register_blueprint(spec.blueprint, url_prefix=spec.url_prefix)
     control.init_app(app)
     ui.init_app(app)
+    login.init_app(app)
     openapi.init_app(app, control.openapi_document)
+    trust.init_app(app)
     _enable_cors(app, specs)
     app.register_error_handler(Exception, _render_error)
     app.before_request(_begin_request)
@@ -140,11 +146,10 @@ EXPOSED_HEADERS = ["X-Pagination-TotalCount", "X-Pagination-Limit", "X-Paginatio
 
 
 def _enable_cors(app: Flask, specs: list[ApiSpec]) -> None:
-    """Browsers may call every API and the control plane; each API's auth headers are allowed."""
-    origins = app.config["CORS_ORIGINS"]
+    """Browsers may call every API (each API's auth headers allowed); the control plane: see sandbox/trust.py."""
     allowed = ["Content-Type", "Accept", SESSION_HEADER, control.ADMIN_HEADER,
                *dict.fromkeys(header for spec in specs for header in spec.auth.headers())]
-    CORS(app, origins="*" if origins.strip() == "*" else [o.strip() for o in origins.split(",") if o.strip()],
+    CORS(app, resources=trust.cors_resources(app.config, [spec.mount for spec in specs]),
          allow_headers=allowed, expose_headers=EXPOSED_HEADERS, max_age=600,
          intercept_exceptions=False)   # errors are responses of our own handler: they pass the hook below
     hooks = app.after_request_funcs[None]

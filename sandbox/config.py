@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
+from sandbox.core.outbound import PRIVATE_NETWORKS
+
 DEFAULTS = {
     "SEED": 42,
     "SEED_ORDERS": None,       # orders each API's seed generates in all; None: its own default (a few pages)
@@ -33,6 +35,15 @@ DEFAULTS = {
     # gc.freeze() once each API's seeded state is built (never after a reset or import): the cyclic collector
     # then no longer walks tens of thousands of long-lived records in each full collection (make bench).
     "GC_FREEZE": True,
+    # -- the trust boundary (sandbox/trust.py, README "Security"); CORS_ORIGINS above: the emulated APIs only,
+    # ADMIN_TOKEN above: also accepted as the cookie /__sandbox/login sets --
+    "ALLOWED_HOSTS": "",       # Host names the control plane answers to besides localhost, IPs and HOST; "*": any
+    "CONTROL_ORIGINS": "",     # browser origins besides the sandbox's own that may call the control plane
+    # where webhooks may go, checked on the resolved address: networks, addresses, host names; "*": anywhere
+    "WEBHOOK_HOSTS": PRIVATE_NETWORKS,
+    "WEBHOOK_TIMEOUT_SECONDS": 2.0,   # one delivery attempt, connect to last byte
+    "WEBHOOK_SENDERS": 8,      # deliveries in flight at once; one receiver gets one at a time
+    "WEBHOOK_FLUSH_SECONDS": 10.0,    # POST /__sandbox/webhooks/flush answers by then at the latest
 }
 
 
@@ -50,7 +61,9 @@ _TYPES = {"SEED": int, "SEED_ORDERS": int, "PORT": int, "THREADS": int, "DATA_DI
           "HOST": str, "JOURNAL_SIZE": int, "JOURNAL_BYTES": int, "MAX_SESSIONS": int, "MAX_SNAPSHOTS": int,
           "CONTROL_MAX_CONTENT_LENGTH": int, "CONTROL_MAX_JSON_VALUES": int, "COMPACT_BYTES": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str,
           "QUIET": _flag, "FORMATIONS_RATE_LIMIT": _flag, "WEBHOOK_ATTEMPTS": int, "WEBHOOK_BACKOFF_SECONDS": float,
-          "SHOP_USERS": _shop_users, "GC_FREEZE": _flag}
+          "SHOP_USERS": _shop_users, "GC_FREEZE": _flag,
+          "ALLOWED_HOSTS": str, "CONTROL_ORIGINS": str, "WEBHOOK_HOSTS": str, "WEBHOOK_TIMEOUT_SECONDS": float,
+          "WEBHOOK_SENDERS": int, "WEBHOOK_FLUSH_SECONDS": float}
 
 
 class ConfigError(ValueError):

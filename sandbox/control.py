@@ -3,20 +3,19 @@
 health, reset, state export/import, named snapshots, the request journal, fault rules, the clock and
 sessions. Every call honours ``X-Sandbox-Session`` like the APIs do, so a CI job drives only its own copy.
 
-Who may call it: a client on loopback always; a client elsewhere (the sandbox in a container) must send
-``X-Sandbox-Admin-Token`` when ``SANDBOX_ADMIN_TOKEN`` is set. Health is open to all (health checks).
+Who may call it, from which host name and which browser origin: ``sandbox/trust.py`` (its ``guard`` runs
+before every view here). Health is open to all (health checks).
 """
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime, timedelta, timezone
-from ipaddress import ip_address
 
 from flask import Blueprint, current_app, request
 
 from sandbox import __version__
 from sandbox import control_schemas as S
+from sandbox import trust
 from sandbox.core import errors, har
 from sandbox.core.api import session_name
 from sandbox.core.faults import FaultIn, parse_rule
@@ -26,7 +25,7 @@ from sandbox.core.rules import catalogue, machines
 from sandbox.core.validation import load, parse_json_body
 
 bp = Blueprint("control", __name__, url_prefix="/__sandbox")
-ADMIN_HEADER = "X-Sandbox-Admin-Token"
+ADMIN_HEADER = trust.ADMIN_HEADER
 CLOCK_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 12, 31, tzinfo=timezone.utc))
 
 
@@ -61,20 +60,8 @@ def json_values(raw: bytes) -> int:
     return raw.count(b",") + raw.count(b"[") + raw.count(b"{") + 1
 
 
-def _is_loopback(address: str | None) -> bool:
-    try:
-        return ip_address((address or "").split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-@bp.before_request
-def _guard():
-    token = current_app.config.get("ADMIN_TOKEN")
-    if request.endpoint == "control.health" or not token or _is_loopback(request.remote_addr):
-        return
-    if not hmac.compare_digest(request.headers.get(ADMIN_HEADER, ""), token):
-        raise errors.Unauthorized(f"The control plane needs {ADMIN_HEADER} from a client that is not on loopback.")
+_guard = trust.guard       # also guards the pages (sandbox/ui imports it by this name)
+bp.before_request(_guard)
 
 
 @bp.get("/health")

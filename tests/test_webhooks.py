@@ -196,3 +196,138 @@ def test_bad_subscriptions_are_400(client, body):
     response = client.post("/__sandbox/webhooks", json=body)
     assert response.status_code == 400 and response.get_json()["message"]
     assert client.get("/__sandbox/webhooks").get_json() == {"webhooks": []}
+
+
+# -- where deliveries may go and how long one may take (issue 16) --------------------------------------------
+class Answering:
+    """A receiver whose handler is given: ``answer(handler)`` writes the whole response."""
+
+    def __init__(self, answer):
+        self.received: list[str] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                owner.received.append(self.path)
+                answer(self)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_for(condition, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_a_redirect_is_a_failed_attempt_and_never_followed():
+    target = Receiver()
+    redirecting = Answering(lambda h: (h.send_response(302), h.send_header("Location", target.url),
+                                       h.send_header("Content-Length", "0"), h.end_headers()))
+    client = create_app({**TEST_CONFIG, "WEBHOOK_ATTEMPTS": 1}).test_client()
+    try:
+        subscribe(client, redirecting.url)
+        pay(client)
+        delivery = flush(client)[0]["deliveries"][0]
+        assert delivery["status"] == "failed"
+        assert delivery["attempts"][0]["status_code"] == 302
+        assert "redirect not followed" in delivery["attempts"][0]["error"]
+        assert redirecting.received == ["/hooks"] and target.received == []
+    finally:
+        redirecting.close()
+        target.close()
+
+
+def trickle(handler, stop: threading.Event):
+    """A status line, then one header byte every 50 ms: every read succeeds, the answer never ends."""
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+    while not stop.wait(0.05):
+        try:
+            handler.wfile.write(b"X")
+            handler.wfile.flush()
+        except OSError:
+            return
+
+
+def test_a_trickling_receiver_is_cut_off_at_the_attempt_deadline():
+    stop = threading.Event()
+    slow = Answering(lambda h: trickle(h, stop))
+    client = create_app({**TEST_CONFIG, "WEBHOOK_ATTEMPTS": 1, "WEBHOOK_TIMEOUT_SECONDS": 0.5}).test_client()
+    try:
+        subscribe(client, slow.url)
+        pay(client)
+        delivery = flush(client)[0]["deliveries"][0]
+        assert delivery["status"] == "failed"
+        assert delivery["attempts"][0]["error"] == "no answer within 0.5 s"
+    finally:
+        stop.set()
+        slow.close()
+
+
+def test_a_slow_receiver_never_delays_another_and_flush_answers_by_its_deadline():
+    release = threading.Event()
+    slow = Answering(lambda h: (release.wait(30), h.send_response(204), h.send_header("Content-Length", "0"),
+                                h.end_headers()))
+    fast = Receiver()
+    app = create_app({**TEST_CONFIG, "WEBHOOK_TIMEOUT_SECONDS": 30, "WEBHOOK_FLUSH_SECONDS": 0.3})
+    client = app.test_client()
+    try:
+        subscribe(client, slow.url)          # first in line: a single sender would be stuck on it
+        subscribe(client, fast.url)
+        pay(client)
+        assert wait_for(lambda: fast.received), "the fast receiver waits for the slow one"
+        slow_delivery, fast_delivery = flush(client)[0]["deliveries"]     # answers with the slow one held
+        assert slow.received and not release.is_set()
+        assert slow_delivery["status"] == "pending" and slow_delivery["attempts"] == []
+        assert fast_delivery["status"] == "delivered"
+    finally:
+        release.set()
+        slow.close()
+        fast.close()
+    assert wait_for(lambda: outbox(client)[0]["deliveries"][0]["status"] == "delivered")
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://203.0.113.7/hook",
+                                 "http://[2001:db8::1]:8080/hook"])
+def test_deliveries_go_only_to_loopback_and_private_networks_by_default(client, url):
+    subscribe(client, url)
+    pay(client)
+    delivery = flush(client)[0]["deliveries"][0]
+    assert "outside SANDBOX_WEBHOOK_HOSTS" in delivery["attempts"][0]["error"]
+
+
+def test_the_allowed_hosts_are_checked_after_name_resolution(receiver):
+    named = receiver.url.replace("127.0.0.1", "localhost")
+    client = create_app({**TEST_CONFIG, "WEBHOOK_HOSTS": "10.0.0.0/8", "WEBHOOK_ATTEMPTS": 1}).test_client()
+    subscribe(client, named)
+    pay(client)
+    attempt = flush(client)[0]["deliveries"][0]["attempts"][0]
+    assert "resolves to" in attempt["error"] and "127.0.0.1" in attempt["error"] and receiver.received == []
+    allowed = create_app({**TEST_CONFIG, "WEBHOOK_HOSTS": "localhost"}).test_client()
+    subscribe(allowed, named)
+    pay(allowed)
+    assert flush(allowed)[0]["deliveries"][0]["status"] == "delivered"
+
+
+def test_target_rules():
+    from sandbox.core.outbound import PRIVATE_NETWORKS, Targets
+
+    default = Targets.parse(PRIVATE_NETWORKS)
+    assert [default.allows("h", a) for a in ("127.0.0.1", "::1", "10.2.3.4", "172.31.0.1", "192.168.1.1", "fd00::1",
+                                             "::ffff:10.0.0.1")] == [True] * 7
+    assert [default.allows("h", a) for a in ("169.254.169.254", "8.8.8.8", "172.32.0.1", "fe80::1",
+                                             "::ffff:8.8.8.8")] == [False] * 5
+    assert Targets.parse("*").allows("h", "8.8.8.8")
+    assert Targets.parse("Hooks.Example.").allows("hooks.example", "8.8.8.8")

@@ -1,26 +1,32 @@
-"""Webhooks: subscriptions, an outbox of every event, and a background sender with bounded retries.
+"""Webhooks: subscriptions, an outbox of every event, and background senders with bounded retries.
 
 A backend emits an event after its transaction commits (``Backend.emit``); every event lands in the
-session's outbox, with one delivery per matching subscription. A daemon thread POSTs due deliveries
-(JSON, a short timeout) and retries a failed one with exponential backoff up to ``max_attempts``;
-``flush`` delivers everything pending at once, for deterministic tests. Nothing here runs on the request
-path except appending to the outbox, so a receiver that is down never slows or fails the API request.
+session's outbox, with one delivery per matching subscription. A dispatcher thread hands due deliveries to a
+bounded pool of senders (``senders``), at most one at a time per receiver (scheme, host, port), so a slow or
+dead receiver holds one sender and never delays deliveries to the others; a receiver gets its events in order.
+Each attempt is one POST through ``core.outbound`` (allowed targets only, no redirects, a deadline); a failed
+one is retried with exponential backoff up to ``max_attempts``. ``flush`` attempts everything pending of a
+session at once, for deterministic tests, and answers by its deadline. Nothing here runs on the request path
+except appending to the outbox, so a receiver that is down never slows or fails the API request.
 """
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import os
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from sandbox.core.outbound import PRIVATE_NETWORKS, Refused, Targets, TimedOut, post
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
@@ -53,6 +59,15 @@ class Delivery:
     due: float = 0.0                 # time.monotonic() of the next attempt
     in_flight: bool = False
 
+    @property
+    def receiver(self) -> str:
+        """Deliveries to one receiver go one at a time: what it is keyed by."""
+        try:
+            parts = urlsplit(self.url)
+            return f"{parts.scheme}://{parts.hostname}:{parts.port}"
+        except ValueError:
+            return self.url
+
     def as_json(self) -> dict:
         return {"subscription": self.subscription, "url": self.url, "status": self.status,
                 "attempts": list(self.attempts)}
@@ -74,17 +89,23 @@ class Event:
 
 class Webhooks:
     def __init__(self, clock=None, *, max_attempts: int = 5, backoff_seconds: float = 0.5,
-                 timeout_seconds: float = 2.0, outbox_size: int = 1000):
+                 timeout_seconds: float = 2.0, outbox_size: int = 1000, targets: str = PRIVATE_NETWORKS,
+                 senders: int = 8, flush_seconds: float = 10.0):
         self.clock = clock
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.timeout_seconds = timeout_seconds
+        self.targets = Targets.parse(targets)
+        self.senders = max(1, senders)
+        self.flush_seconds = flush_seconds
         self._outbox_size = outbox_size
         self._lock = threading.Condition()
         self._subscriptions: dict[str, list[Subscription]] = {}
         self._outbox: dict[str, deque[Event]] = {}
         self._ids = itertools.count(1)
         self._sender: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._busy: set[str] = set()         # receivers with an attempt in flight
 
     # -- subscriptions ----------------------------------------------------------------------------
     def subscribe(self, session: str, api: str, url: str, events: list[str]) -> Subscription:
@@ -148,18 +169,19 @@ class Webhooks:
 
     # -- delivery ---------------------------------------------------------------------------------
     def flush(self, session: str) -> list[Event]:
-        """Attempt every pending delivery of the session now, whatever its backoff, and wait for those the
-        background sender has in flight; returns the outbox, every attempt of this flush recorded in it."""
+        """Attempt every pending delivery of the session now, whatever its backoff, and wait until each has had
+        an attempt (or ``flush_seconds`` pass); returns the outbox, the attempts of this flush recorded in it."""
+        deadline = time.monotonic() + self.flush_seconds
         with self._lock:
-            todo = [(e, d) for e in self._outbox.get(session, ()) for d in e.deliveries
-                    if d.status == PENDING and not d.in_flight]
-            for _, delivery in todo:
-                delivery.in_flight = True
-        for event, delivery in todo:
-            self._attempt(event, delivery)
-        deadline = time.monotonic() + self.timeout_seconds + 1
-        with self._lock:
-            while any(d.in_flight for e in self._outbox.get(session, ()) for d in e.deliveries):
+            todo = [(d, len(d.attempts)) for e in self._outbox.get(session, ()) for d in e.deliveries
+                    if d.status == PENDING]
+            now = time.monotonic()
+            for delivery, _ in todo:
+                delivery.due = min(delivery.due, now)
+            if todo:
+                self._start_sender()
+                self._lock.notify_all()
+            while any(d.status == PENDING and (d.in_flight or len(d.attempts) == tried) for d, tried in todo):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -167,17 +189,22 @@ class Webhooks:
         return self.outbox(session)
 
     def _due(self) -> tuple[list[tuple[Event, Delivery]], float | None]:
+        """Due deliveries to hand to the senders now (under the lock): one per idle receiver, while senders
+        are free; and when the next one not yet due will be."""
         now, due, next_at = time.monotonic(), [], None
+        free = self.senders - len(self._busy)
         for outbox in self._outbox.values():
             for event in outbox:
                 for delivery in event.deliveries:
                     if delivery.status != PENDING or delivery.in_flight:
                         continue
-                    if delivery.due <= now:
+                    if delivery.due > now:
+                        next_at = delivery.due if next_at is None else min(next_at, delivery.due)
+                    elif free > 0 and delivery.receiver not in self._busy:
                         delivery.in_flight = True
+                        self._busy.add(delivery.receiver)
                         due.append((event, delivery))
-                    elif next_at is None or delivery.due < next_at:
-                        next_at = delivery.due
+                        free -= 1
         return due, next_at
 
     def _run(self) -> None:
@@ -185,39 +212,48 @@ class Webhooks:
             with self._lock:
                 due, next_at = self._due()
                 if not due:
+                    # Woken by a new event, a flush or a finished attempt (a sender and a receiver free again).
                     self._lock.wait(timeout=None if next_at is None else max(0.0, next_at - time.monotonic()))
                     continue
             for event, delivery in due:
-                self._attempt(event, delivery)
+                try:
+                    self._pool.submit(self._attempt, event, delivery)
+                except RuntimeError:    # the interpreter is exiting: its pools take no more work
+                    return
 
     def _start_sender(self) -> None:
         if self._sender is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.senders, thread_name_prefix="sandbox-webhook")
             self._sender = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
             self._sender.start()
 
     def _attempt(self, event: Event, delivery: Delivery) -> None:
         started = time.perf_counter()
         attempt: dict[str, Any] = {"at": _now_iso()}
+        ok = False
         try:
-            request = urllib.request.Request(
-                delivery.url, data=json.dumps(event.body).encode(), method="POST",
+            status, location = post(
+                delivery.url, json.dumps(event.body).encode(), timeout=self.timeout_seconds, targets=self.targets,
                 headers={"Content-Type": "application/json", "User-Agent": "order-sandbox-webhooks",
                          "X-Sandbox-Event": event.name, "X-Sandbox-Event-Id": event.id})
-            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
-                attempt["status_code"] = response.status
-                ok = 200 <= response.status < 300
-        except urllib.error.HTTPError as error:
-            attempt["status_code"], ok = error.code, False
-        except (OSError, ValueError) as error:
-            attempt["error"], ok = str(getattr(error, "reason", error)), False
+            attempt["status_code"], ok = status, 200 <= status < 300
+            if 300 <= status < 400:
+                attempt["error"] = f"redirect not followed (Location: {(location or '')[:200]})"
+        except (Refused, TimedOut) as error:
+            attempt["error"] = str(error)
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            attempt["error"] = str(getattr(error, "reason", error)) or type(error).__name__
+        except Exception as error:        # a sender thread must never die: record it, go on
+            attempt["error"] = f"{type(error).__name__}: {error}"
         attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
         with self._lock:
             delivery.attempts.append(attempt)
             delivery.in_flight = False
+            self._busy.discard(delivery.receiver)
             if ok:
                 delivery.status = DELIVERED
             elif len(delivery.attempts) >= self.max_attempts:
                 delivery.status = FAILED
             else:
                 delivery.due = time.monotonic() + self.backoff_seconds * 2 ** (len(delivery.attempts) - 1)
-            self._lock.notify_all()     # the sender (a new due time) and flush (nothing in flight) wait on it
+            self._lock.notify_all()     # the dispatcher (a free sender, a new due time) and flush wait on it
