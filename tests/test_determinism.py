@@ -18,7 +18,7 @@ from sandbox.config import TEST_CONFIG
 SEED_42 = {
     "appx": "d8873482cfba1a55841d9f06e4ecf82ba0c55b1437ddabf383230a93febb6123",
     "shop": "3d82bcbb53d9f3b5538b996f65a0bf4fe7c31f641fdd0ba276512b777fdc135b",
-    "slyk": "07e7c936f2ea44433fb8a85e1036954323c608e60874bcfce1815c6d2384fefd",
+    "slyk": "945fb42d38d0f0c894957abbd19e565ea975f086478b5fcd7b6a712f21e7f4d5",
     "mittwald": "9ca8fac3e9d32cb4132b9012dd42811a70cbfd09604d2844e3c8f12bfe5c3b52",
     "formations": "d31112e432234d1d1d5aa8d9fddb607069d7df66321c1ef9915372b5a0ea73e0",
 }

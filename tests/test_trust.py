@@ -27,7 +27,7 @@ EVIL = "https://evil.example"
 REMOTE = {"REMOTE_ADDR": "10.1.2.3"}
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 ATTACK_BODY = '{"api": "*", "status": 503, "url": "http://attacker.example/exfil"}'
-PATH_VALUES = {"name": "snap", "subscription_id": "1", "filename": "dashboard.js"}
+PATH_VALUES = {"name": "snap", "subscription_id": "1", "fault_id": "1", "filename": "dashboard.js"}
 
 
 def guarded_routes(app) -> list[tuple[str, str]]:
