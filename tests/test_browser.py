@@ -339,6 +339,8 @@ def test_a_page_of_another_origin_can_call_the_apis_but_not_steer_the_sandbox(br
     """What the issue tried as an attacker's page, in a real browser: nothing it sends changes the sandbox."""
     box = server.app.extensions["sandbox"]
     box.store.reset()
+    box.faults.clear("default")                 # what the journey test before this one left (Try it out)
+    box.webhooks.unsubscribe("default")
     # A real server on loopback (a page Playwright's route() made up counts as public, and Chromium's local
     # network protection alone would block it, hiding what the sandbox does); localhost is another origin
     # than the sandbox's 127.0.0.1.
