@@ -1,0 +1,65 @@
+"""The control plane under ``/__sandbox/``: JSON in, JSON out, for every API through the registry.
+
+One module per resource, each owning its routes: ``state`` (health, reset, state export/import),
+``rules``, ``snapshots``, ``journal`` (the request journal), ``faults``, ``webhooks``, ``clock``,
+``sessions``. Every call honours ``X-Sandbox-Session`` like the APIs do, so a CI job drives only its own
+copy; ``base`` holds the blueprint and the helpers the modules share.
+
+Who may call it: a client on loopback always; a client elsewhere (the sandbox in a container) must send
+``X-Sandbox-Admin-Token`` when ``SANDBOX_ADMIN_TOKEN`` is set. Health is open to all (health checks).
+"""
+
+from __future__ import annotations
+
+import hmac
+from ipaddress import ip_address
+
+from flask import current_app, request
+
+from sandbox import __version__
+from sandbox.control.base import bp, json_values  # noqa: F401  (json_values: part of the old module's API)
+from sandbox.control.schemas import ControlErrorOut
+from sandbox.core import errors
+from sandbox.core.openapi import build
+
+ADMIN_HEADER = "X-Sandbox-Admin-Token"
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return ip_address((address or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@bp.before_request
+def _guard():
+    token = current_app.config.get("ADMIN_TOKEN")
+    if request.endpoint == "control.health" or not token or _is_loopback(request.remote_addr):
+        return
+    if not hmac.compare_digest(request.headers.get(ADMIN_HEADER, ""), token):
+        raise errors.Unauthorized(f"The control plane needs {ADMIN_HEADER} from a client that is not on loopback.")
+
+
+# Each module registers its routes on ``bp`` when imported; the order is the OpenAPI document's order.
+from sandbox.control import state, rules, snapshots, journal, faults, webhooks, clock, sessions  # noqa: E402,F401,I001
+
+
+def render_error(err: errors.SandboxError) -> tuple[dict, int]:
+    """The control plane's own shape, also used for paths that belong to no API."""
+    body = {"error": type(err).__name__, "message": err.message}
+    if err.details:
+        body["details"] = err.details
+    status = 400 if isinstance(err, errors.Invalid) else err.status
+    return body, status
+
+
+def openapi_document(app, base_url: str) -> dict:
+    """The control plane's OpenAPI document (served at /__sandbox/openapi.json)."""
+    return build(app, blueprint=bp.name, prefix=bp.url_prefix, title="order-sandbox control plane",
+                 version=__version__, description="Reset, inspect and steer the sandbox; JSON in, JSON out.",
+                 servers=[{"url": base_url + bp.url_prefix}], error_schema=ControlErrorOut)
+
+
+def init_app(app) -> None:
+    app.register_blueprint(bp)
