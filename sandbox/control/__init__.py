@@ -2,7 +2,7 @@
 
 One module per resource, each owning its routes: ``state`` (health, reset, state export/import),
 ``rules``, ``snapshots``, ``journal`` (the request journal), ``faults``, ``webhooks``, ``clock``,
-``sessions``. Every call honours ``X-Sandbox-Session`` like the APIs do, so a CI job drives only its own
+``sessions``, ``factories`` (factories and named scenarios). Every call honours ``X-Sandbox-Session`` like the APIs do, so a CI job drives only its own
 copy; ``base`` holds the blueprint and the helpers the modules share.
 
 Who may call it: a client on loopback always; a client elsewhere (the sandbox in a container) must send
@@ -43,6 +43,7 @@ def _guard():
 
 # Each module registers its routes on ``bp`` when imported; the order is the OpenAPI document's order.
 from sandbox.control import state, rules, snapshots, journal, faults, webhooks, clock, sessions  # noqa: E402,F401,I001
+from sandbox.control import factories  # noqa: E402,I001
 
 
 def render_error(err: errors.SandboxError) -> tuple[dict, int]:
@@ -56,9 +57,10 @@ def render_error(err: errors.SandboxError) -> tuple[dict, int]:
 
 def openapi_document(app, base_url: str) -> dict:
     """The control plane's OpenAPI document (served at /__sandbox/openapi.json)."""
-    return build(app, blueprint=bp.name, prefix=bp.url_prefix, title="order-sandbox control plane",
-                 version=__version__, description="Reset, inspect and steer the sandbox; JSON in, JSON out.",
-                 servers=[{"url": base_url + bp.url_prefix}], error_schema=ControlErrorOut)
+    document = build(app, blueprint=bp.name, prefix=bp.url_prefix, title="order-sandbox control plane",
+                     version=__version__, description="Reset, inspect and steer the sandbox; JSON in, JSON out.",
+                     servers=[{"url": base_url + bp.url_prefix}], error_schema=ControlErrorOut)
+    return factories.document_examples(document, app.extensions["sandbox"].apis)
 
 
 def init_app(app) -> None:

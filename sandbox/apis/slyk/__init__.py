@@ -5,6 +5,7 @@ from sandbox.core.auth import Auth, Credential
 
 from . import errors, states
 from .backend import SlykBackend
+from .factories import FACTORIES
 from .routes import bp
 from .schemas import SlykErrorOut
 from .seed import seed
@@ -25,4 +26,5 @@ API = ApiSpec(
     title="Slyk (store orders)",
     bench=Bench(one="get-order", list="GET /orders", create="create-order"),
     error_schema=SlykErrorOut,
+    factories=FACTORIES,
 )
