@@ -16,11 +16,11 @@ from sandbox.core import errors
 from sandbox.core import factories as F
 from sandbox.core.api import session_name
 from sandbox.core.openapi import documented
-from sandbox.core.validation import StrictInteger, load
+from sandbox.core.validation import load
 
 
 class FactoryQueryIn(Schema):
-    count = StrictInteger(load_default=1, validate=validate.Range(min=1, max=F.MAX_COUNT),
+    count = ma.Integer(load_default=1, strict=False, validate=validate.Range(min=1, max=F.MAX_COUNT),
                           metadata={"description": f"How many records to make (1..{F.MAX_COUNT}), all or none"})
 
 

@@ -17,6 +17,7 @@ from faker import Faker
 
 from sandbox.core import errors
 from sandbox.core.clock import Clock
+from sandbox.core.fake import faker_for
 from sandbox.core.store import ApiState
 
 MAX_COUNT = 500
@@ -127,7 +128,7 @@ def check_overrides(factory: Factory, overrides: Any) -> dict:
 def _faker(seed: int, state: ApiState, what: str) -> Faker:
     """Seeded from the sandbox's seed, what is made, and the state so far (its tables' sizes and next
     ids): the same sequence of calls from a reset makes the same records."""
-    fake = Faker()
+    fake = faker_for(state.api, seed)       # the API's own locale, as its seed uses
     shape = ",".join(f"{name}:{len(table)}:{table.next_id()}" for name, table in state.tables.items())
     fake.seed_instance(f"{seed}|{state.api}|{what}|{shape}")
     return fake

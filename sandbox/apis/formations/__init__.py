@@ -6,6 +6,7 @@ from sandbox.core.auth import Auth, Credential
 
 from . import errors, states
 from .backend import FormationsBackend
+from .factories import FACTORIES
 from .ratelimit import uk_ymdhis
 from .routes import bp
 from .schemas import FormationsErrorOut
@@ -26,4 +27,5 @@ API = ApiSpec(
     title="formations (eFiling by BD Group company-formation orders)",
     bench=Bench(one="get-orderlines", list="GET /orders"),   # no single-order endpoint: one order's lines
     error_schema=FormationsErrorOut,
+    factories=FACTORIES,
 )

@@ -7,6 +7,7 @@ from sandbox.core.laravel import LaravelErrorOut
 
 from . import errors, states
 from .backend import ShopBackend
+from .factories import FACTORIES
 from .routes import bp
 from .seed import carts_for_bench, seed
 
@@ -27,4 +28,5 @@ API = ApiSpec(
     title="shop (a Laravel shop's orders)",
     bench=Bench(one="get-order", list="list-orders", create="create-order", create_setup=carts_for_bench),
     error_schema=LaravelErrorOut,
+    factories=FACTORIES,
 )
