@@ -175,6 +175,21 @@ def _factories(spec) -> Factories:
     return spec.factories or Factories(tables={})
 
 
+def one_in_each_state(make_order: Callable[[Making, dict], dict], status_field: str, states: tuple,
+                      parent: tuple[str, Callable[[Making, dict], dict], str] | None = None):
+    """A scenario's ``make``: one order in each state, all of one new ``parent`` (table, its factory's
+    make, the order's field that links to it) when given."""
+    def arrange(making: Making) -> dict[str, list[dict]]:
+        made, link = {}, {}
+        if parent is not None:
+            table, make_parent, field_name = parent
+            made[table] = [make_parent(making, {})]
+            link = {field_name: made[table][0]["id"]}
+        made["orders"] = [make_order(making, {**link, status_field: state}) for state in states]
+        return made
+    return arrange
+
+
 def statuses_of(machine) -> tuple:
     """The states a Transitions table knows: the same tables ``/__sandbox/rules`` lists."""
     return tuple(machine.states)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sandbox.core.factories import Factories, Factory, Making, Scenario, refuse
+from sandbox.core.factories import Factories, Factory, Making, Scenario, one_in_each_state, refuse
 from sandbox.core.laravel import timestamp
 
 from .seed import _customer, _device, _order
@@ -65,12 +65,6 @@ def _three_pages(making: Making) -> dict:
             "orders": [make_order(making, {"customer_id": customer["id"]}) for _ in range(2 * PER_PAGE + 1)]}
 
 
-def _every_status(making: Making) -> dict:
-    customer = make_customer(making, {})
-    return {"customers": [customer], "orders": [make_order(making, {"customer_id": customer["id"], "order_status": s})
-                                                for s in ORDER_STATUSES]}
-
-
 FACTORIES = Factories(
     tables={
         "orders": Factory(make_order, ORDER_FIELDS, {"order_status": ORDER_STATUSES},
@@ -81,6 +75,8 @@ FACTORIES = Factories(
     scenarios={
         "a-customer-with-three-pages-of-orders": Scenario(
             f"A new customer with {2 * PER_PAGE + 1} orders: three pages of {PER_PAGE} for the paginator.", _three_pages),
-        "a-customer-with-every-status": Scenario("A new customer with one order in each status.", _every_status),
+        "a-customer-with-every-status": Scenario(
+            "A new customer with one order in each status.",
+            one_in_each_state(make_order, "order_status", ORDER_STATUSES, ("customers", make_customer, "customer_id"))),
     },
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sandbox.core.factories import Factories, Factory, Making, Scenario, refuse
+from sandbox.core.factories import Factories, Factory, Making, Scenario, one_in_each_state, refuse
 
 from .seed import _lines, _order
 from .states import ORDER_STATUSES, PER_PAGE
@@ -35,16 +35,12 @@ def _two_pages(making: Making) -> dict:
     return {"orders": [make_order(making, {}) for _ in range(PER_PAGE + 1)]}
 
 
-def _every_status(making: Making) -> dict:
-    return {"orders": [make_order(making, {"status": status}) for status in STATUSES]}
-
-
 FACTORIES = Factories(
     tables={"orders": Factory(make_order, ORDER_FIELDS, {"status": STATUSES},
                               "A company-formation order with its lines, placed now; status 0 Started, "
                               "700 Complete, 900 Cancelled.", {"status": 900})},
     scenarios={
         "a-page-and-one-more": Scenario(f"{PER_PAGE + 1} new orders: one more than a page.", _two_pages),
-        "an-order-in-every-status": Scenario("One new order in each status.", _every_status),
+        "an-order-in-every-status": Scenario("One new order in each status.", one_in_each_state(make_order, "status", STATUSES)),
     },
 )

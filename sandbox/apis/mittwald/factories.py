@@ -9,7 +9,7 @@ from datetime import datetime
 
 from faker import Faker
 
-from sandbox.core.factories import Factories, Factory, Making, Scenario, refuse
+from sandbox.core.factories import Factories, Factory, Making, Scenario, one_in_each_state, refuse
 
 from .seed import _order, _rfc3339, _with_members
 from .states import ORDER_STATUSES, ORDER_TYPES
@@ -70,12 +70,6 @@ def _executed_contract_change(making: Making) -> dict:
         make_order(making, {"customerId": customer["id"], "status": "EXECUTED", "type": "CONTRACT_CHANGE"})]}
 
 
-def _every_status(making: Making) -> dict:
-    customer = make_customer(making, {})
-    return {"customers": [customer], "orders": [make_order(making, {"customerId": customer["id"], "status": s})
-                                                for s in ORDER_STATUSES]}
-
-
 FACTORIES = Factories(
     tables={
         "orders": Factory(make_order, ORDER_FIELDS, {"status": ORDER_STATUSES},
@@ -87,6 +81,8 @@ FACTORIES = Factories(
     scenarios={
         "a-customer-with-an-executed-contract-change": Scenario(
             "A new customer with a new order and an executed tariff change.", _executed_contract_change),
-        "a-customer-with-every-status": Scenario("A new customer with one order in each status.", _every_status),
+        "a-customer-with-every-status": Scenario(
+            "A new customer with one order in each status.",
+            one_in_each_state(make_order, "status", ORDER_STATUSES, ("customers", make_customer, "customerId"))),
     },
 )

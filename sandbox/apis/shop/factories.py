@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sandbox.core.factories import Factories, Factory, Making, Scenario, refuse, statuses_of
+from sandbox.core.factories import Factories, Factory, Making, Scenario, one_in_each_state, refuse, statuses_of
 from sandbox.core.laravel import timestamp
 
 from .seed import PAID_STATUSES, _line, _payment, _person
@@ -95,10 +95,6 @@ def _orders_in(status: str, count: int):
     return arrange
 
 
-def _every_status(making: Making) -> dict:
-    return {"orders": [make_order(making, {"status": status}) for status in STATUSES]}
-
-
 FACTORIES = Factories(
     tables={"orders": Factory(
         make_order, ORDER_FIELDS, {"status": STATUSES},
@@ -108,6 +104,7 @@ FACTORIES = Factories(
     scenarios={
         "three-processing-orders": Scenario("Three orders of user 1 in processing (paid, no longer editable).",
                                             _orders_in("processing", 3)),
-        "an-order-in-every-status": Scenario("One order of user 1 in each status the API knows.", _every_status),
+        "an-order-in-every-status": Scenario("One order of user 1 in each status the API knows.",
+                                           one_in_each_state(make_order, "status", STATUSES)),
     },
 )
