@@ -200,6 +200,13 @@ BAD = [
     ("formations", "orders", {"status": "700"}, "status"),
     ("formations", "orders", {"status": 500}, "status"),
     ("formations", "orders", {"created_at": "soon"}, "created_at"),
+    ("formations", "orders", {"created_at": "9999-12-31T00:00:00Z"}, "created_at"),
+    ("appx", "orders", {"devices": [{"grade": "Good"}]}, "devices.0"),
+    ("appx", "orders", {"devices": [{"id": 1, "value": "1", "model": "x", "grade": "Good"}]}, "devices.0.value"),
+    ("appx", "orders", {"devices": []}, "devices"),
+    ("slyk", "orders", {"createdAt": "yesterday"}, "createdAt"),
+    ("mittwald", "orders", {"orderDate": "1900-01-01"}, "orderDate"),
+    ("shop", "orders", {"created_at": 20250101}, "created_at"),
 ]
 
 

@@ -11,6 +11,7 @@ arranged, not happened, so they fire no webhooks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 from faker import Faker
@@ -21,6 +22,7 @@ from sandbox.core.fake import faker_for
 from sandbox.core.store import ApiState
 
 MAX_COUNT = 500
+TIME_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 12, 31, tzinfo=timezone.utc))
 
 # JSON type name -> the Python types a JSON body gives for it (bool is not a number in JSON).
 JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -64,6 +66,20 @@ class Making:
         if found is None:
             raise refuse(field_name, f"No {table} record with id {record_id!r}.")
         return found
+
+    def moment(self, overrides: dict, field_name: str) -> datetime:
+        """The time an override gives (ISO 8601; a date is its midnight) or now, in UTC and within the
+        range the clock keeps (1970..9000), so every date the API derives from it stays printable."""
+        if field_name not in overrides:
+            return self.clock.now()
+        try:
+            given = datetime.fromisoformat(overrides[field_name].strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise refuse(field_name, "Must be an ISO 8601 date or time.") from None
+        given = given.astimezone(timezone.utc) if given.tzinfo else given.replace(tzinfo=timezone.utc)
+        if not TIME_RANGE[0] <= given <= TIME_RANGE[1]:
+            raise refuse(field_name, "Must be between 1970-01-01 and 9000-12-31.")
+        return given
 
     def pick(self, table: str) -> dict:
         """A record of ``table`` to relate a made record to (a seeded one, or one made before)."""

@@ -4,9 +4,9 @@ from the id and order date, and a status that is processed carries a ``processed
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sandbox.core.factories import Factories, Factory, Making, Scenario, one_in_each_state, refuse
+from sandbox.core.factories import Factories, Factory, Making, Scenario, json_type_ok, one_in_each_state, refuse
 from sandbox.core.laravel import timestamp
 
 from .seed import _customer, _device, _order
@@ -22,12 +22,20 @@ def make_customer(making: Making, overrides: dict) -> dict:
     return table.insert({**_customer(making.fake, table.next_id()), **overrides})
 
 
+DEVICE_FIELDS = {"id": "integer", "value": "number", "model": "string", "grade": "string"}
+
+
 def _devices(given) -> list[dict]:
+    if not given:
+        raise refuse("devices", "A trade-in order holds at least one device.")
     for index, device in enumerate(given):
         where = f"devices.{index}"
-        if not isinstance(device, dict) or set(device) - {"id", "value", "model", "grade"}:
-            raise refuse(where, "Each device is an object of id, value, model and grade.")
-        if device.get("grade") not in GRADES:
+        if not isinstance(device, dict) or set(device) != set(DEVICE_FIELDS):
+            raise refuse(where, "Each device is an object of exactly id, value, model and grade.")
+        for name, declared in DEVICE_FIELDS.items():
+            if not json_type_ok(device[name], declared):
+                raise refuse(f"{where}.{name}", f"Must be of type {declared}.")
+        if device["grade"] not in GRADES:
             raise refuse(f"{where}.grade", f"Must be one of {', '.join(GRADES)}.")
     return given
 
@@ -40,11 +48,8 @@ def make_order(making: Making, overrides: dict) -> dict:
         customer = making.pick("customers")
     if overrides.get("order_type", ORDER_TYPES[0]) not in ORDER_TYPES:
         raise refuse("order_type", f"Must be one of {', '.join(ORDER_TYPES)}.")
-    try:
-        day = date.fromisoformat(overrides["order_date"]) if "order_date" in overrides else making.clock.now().date()
-    except ValueError:
-        raise refuse("order_date", "Must be a date, YYYY-MM-DD.") from None
-    created = datetime.combine(day, making.clock.now().time()).replace(tzinfo=None, microsecond=0)
+    day = making.moment(overrides, "order_date").date()
+    created = datetime.combine(day, making.clock.now().time()).replace(microsecond=0)
     order = _order(fake, orders.next_id(), customer["id"], created)
     status = overrides.get("order_status", order["order_status"])
     processed = created + timedelta(days=fake.random.randint(2, 12))

@@ -5,9 +5,8 @@ for a cancelled order, ``invoiced_at`` mostly for a complete one). Ids come from
 
 from __future__ import annotations
 
-from datetime import datetime
 
-from sandbox.core.factories import Factories, Factory, Making, Scenario, one_in_each_state, refuse
+from sandbox.core.factories import Factories, Factory, Making, Scenario, one_in_each_state
 
 from .seed import _lines, _order
 from .states import ORDER_STATUSES, PER_PAGE
@@ -18,11 +17,7 @@ STATUSES = tuple(ORDER_STATUSES)
 
 def make_order(making: Making, overrides: dict) -> dict:
     orders, orderlines = making.state["orders"], making.state["orderlines"]
-    try:
-        created = (datetime.fromisoformat(overrides["created_at"].replace("Z", "+00:00")) if "created_at" in overrides
-                   else making.clock.now()).replace(tzinfo=None, microsecond=0)
-    except ValueError:
-        raise refuse("created_at", "Must be an ISO 8601 time.") from None
+    created = making.moment(overrides, "created_at").replace(tzinfo=None, microsecond=0)
     order_id = orders.next_id()
     lines = _lines(making.fake, order_id, created)
     order = orders.insert(_order(making.fake, order_id, created, lines, overrides.get("status")))

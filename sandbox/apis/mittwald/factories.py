@@ -5,7 +5,6 @@ and prices): an order gets a fresh order number, items of one product kind (or a
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from faker import Faker
 
@@ -47,11 +46,7 @@ def make_order(making: Making, overrides: dict) -> dict:
         raise refuse("type", f"Must be one of {', '.join(ORDER_TYPES)}.")
     if overrides.get("invoicingPeriod", 1) not in (1, 12):
         raise refuse("invoicingPeriod", "Must be 1 or 12 (months).")
-    try:
-        moment = (datetime.fromisoformat(overrides["orderDate"].replace("Z", "+00:00")) if "orderDate" in overrides
-                  else making.clock.now()).replace(tzinfo=None)
-    except ValueError:
-        raise refuse("orderDate", "Must be an ISO 8601 time.") from None
+    moment = making.moment(overrides, "orderDate").replace(tzinfo=None)
     number = None
     while number is None or orders.where("orderNumber", number):
         number = str(german.random.randint(5_000_000, 5_999_999))

@@ -4,7 +4,6 @@ catalogue; a status past pending then carries what such orders carry (the seed's
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import Decimal
 
 from sandbox.core.factories import Factories, Factory, Making, Scenario, one_in_each_state, refuse, statuses_of
@@ -73,11 +72,7 @@ def make_order(making: Making, overrides: dict) -> dict:
 
     changes = {}
     if "created_at" in overrides:
-        try:
-            created = datetime.fromisoformat(overrides["created_at"].replace("Z", "+00:00"))
-        except ValueError:
-            raise refuse("created_at", "Must be an ISO 8601 time.") from None
-        created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+        created = making.moment(overrides, "created_at")
         changes.update(created_at=timestamp(created), updated_at=timestamp(created),
                        meta={**order["meta"], "created_at": created.strftime("%Y-%m-%d %H:%M:%S")})
     status = overrides.get("status", "pending")

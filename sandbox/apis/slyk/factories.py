@@ -9,7 +9,7 @@ from decimal import Decimal
 from sandbox.core.factories import Factories, Factory, Making, Scenario, refuse, statuses_of
 
 from . import states
-from .amounts import dec, money, parse_amount, parse_timestamp, timestamp
+from .amounts import dec, money, parse_amount, timestamp
 from .seed import _user
 
 ORDER_FIELDS = {
@@ -117,10 +117,7 @@ def make_order(making: Making, overrides: dict) -> dict:
 
     changes = {key: overrides[key] for key in ("trackingId",) if key in overrides}
     if "createdAt" in overrides:
-        try:
-            changes["createdAt"] = timestamp(parse_timestamp(overrides["createdAt"]))
-        except ValueError:
-            raise refuse("createdAt", "Must be an ISO 8601 time.") from None
+        changes["createdAt"] = timestamp(making.moment(overrides, "createdAt"))
     return orders.update(order_id, changes) if changes else orders.get(order_id)
 
 
