@@ -320,3 +320,9 @@ def test_the_pytest_handle_makes_records_and_scenarios(sandbox):
     assert made["orders"][0]["paymentStatus"] == "partially_refunded"
     with pytest.raises(AssertionError, match="400"):
         sandbox.make("slyk", "orders", orderStatus="shipped")
+
+
+def test_a_refusal_by_the_apis_rules_names_the_rule(client):
+    response = client.post("/__sandbox/factories/slyk/orders", json={"paidAmount": "1000000"})
+    assert response.status_code == 400
+    assert response.get_json()["details"]["paidAmount"][0].endswith("(slyk.pay-not-more-than-unpaid)")

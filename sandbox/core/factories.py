@@ -57,8 +57,7 @@ class Making:
         except errors.Invalid:
             raise
         except errors.SandboxError as exc:
-            raise errors.Invalid(f"{field_name}: {exc.message}", details={field_name: [exc.message]},
-                                 rule=exc.rule) from exc
+            raise _as_bad_override(exc, self.state.api, field_name) from exc
 
     def existing(self, table: str, field_name: str, record_id) -> dict:
         """The related record a caller named (``userId``): a 400 naming the field if there is none."""
@@ -150,14 +149,21 @@ def _faker(seed: int, state: ApiState, what: str) -> Faker:
     return fake
 
 
-def _in_terms_of_fields(run: Callable[[], Any]) -> Any:
+def _in_terms_of_fields(run: Callable[[], Any], api: str) -> Any:
     """A refusal of the API's own rules while making (a Conflict, a NotFound) is a bad override: 400."""
     try:
         return run()
     except errors.Invalid:
         raise
     except errors.SandboxError as exc:
-        raise errors.Invalid(exc.message, details=exc.details or {"body": [exc.message]}, rule=exc.rule) from exc
+        raise _as_bad_override(exc, api, "body") from exc
+
+
+def _as_bad_override(exc: errors.SandboxError, api: str, field_name: str) -> errors.Invalid:
+    """The API's refusal as a 400 naming the field, and the API's rule that refused it (``slyk.<rule>``,
+    as /__sandbox/rules lists it: the control plane's X-Sandbox-Rule would name it ``control.<rule>``)."""
+    why = f"{exc.message} ({api}.{exc.rule})" if exc.rule else exc.message
+    return errors.Invalid(why, details=exc.details or {field_name: [why]})
 
 
 def make(spec, state: ApiState, clock: Clock, seed: int, table: str, overrides: Any, count: int = 1) -> list[dict]:
@@ -172,7 +178,7 @@ def make(spec, state: ApiState, clock: Clock, seed: int, table: str, overrides: 
         made = []
         for _ in range(count):
             making = Making(backend, state, _faker(seed, state, table), clock)
-            made.append(_in_terms_of_fields(lambda: factory.make(making, dict(overrides))))
+            made.append(_in_terms_of_fields(lambda: factory.make(making, dict(overrides)), state.api))
     return made
 
 
@@ -184,7 +190,7 @@ def arrange(spec, state: ApiState, clock: Clock, seed: int, name: str) -> dict[s
     backend = spec.backend(state, clock)
     with state.transaction():
         making = Making(backend, state, _faker(seed, state, f"scenario:{name}"), clock)
-        return _in_terms_of_fields(lambda: scenario.make(making))
+        return _in_terms_of_fields(lambda: scenario.make(making), state.api)
 
 
 def _factories(spec) -> Factories:
