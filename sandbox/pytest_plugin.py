@@ -159,6 +159,15 @@ class Sandbox:
     def state(self, api: str | None = None) -> dict:
         return self.control("GET", "/state", api=api)["apis"]
 
+    def make(self, api: str, table: str, count: int = 1, **overrides) -> list[dict]:
+        """Records made the way the API makes them: ``make("shop", "orders", 3, status="processing")``."""
+        path = f"/factories/{urllib.parse.quote(api)}/{urllib.parse.quote(table)}"
+        return self.control("POST", path, overrides, count=count)["records"]
+
+    def scenario(self, api: str, name: str) -> dict[str, list[dict]]:
+        """A named arrangement (``GET /__sandbox/scenarios``): table -> the records it made."""
+        return self.control("POST", f"/scenarios/{urllib.parse.quote(api)}/{urllib.parse.quote(name)}", {})["records"]
+
     def clean(self) -> None:
         """Seeded state, empty journal, no faults, no snapshots, no webhooks, real time."""
         self.reset()

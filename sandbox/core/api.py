@@ -71,6 +71,7 @@ class ApiSpec:
     bench: Bench = Bench()
     error_schema: object = None   # the marshmallow schema of ``render_error``'s bodies, for the OpenAPI document
     extra: Mapping[str, object] = field(default_factory=dict)
+    factories: object = None   # core.factories.Factories: the tables a test can make, and named scenarios
 
     @property
     def url_prefix(self) -> str:

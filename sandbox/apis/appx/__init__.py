@@ -6,6 +6,7 @@ from sandbox.core.laravel import LaravelErrorOut
 
 from . import errors
 from .backend import AppxBackend
+from .factories import FACTORIES
 from .routes import bp
 from .seed import seed
 
@@ -23,4 +24,5 @@ API = ApiSpec(
     title="appx (mysticky trade-in orders)",
     bench=Bench(one="get-order", list="GET /customers/1/orders"),
     error_schema=LaravelErrorOut,
+    factories=FACTORIES,
 )

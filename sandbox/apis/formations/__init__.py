@@ -6,6 +6,7 @@ from sandbox.core.auth import Auth, Credential
 
 from . import errors, states
 from .backend import FormationsBackend
+from .factories import FACTORIES
 from .ratelimit import uk_ymdhis
 from .routes import bp
 from .schemas import FormationsErrorOut
@@ -27,4 +28,5 @@ API = ApiSpec(
     bench=Bench(one="get-orderlines", list="GET /orders"),   # no single-order endpoint: one order's lines
     error_schema=FormationsErrorOut,
     extra={"dashboard": {"status_words": states.ORDER_STATUSES}},   # eFiling writes statuses as codes
+    factories=FACTORIES,
 )

@@ -68,8 +68,8 @@ def incorporation_id(order_id: int) -> int:
     return 3 * order_id + 87
 
 
-def _order(fake: Faker, order_id: int, created: datetime, lines: list[dict]) -> dict:
-    status = _weighted(fake, STATUS_WEIGHTS)
+def _order(fake: Faker, order_id: int, created: datetime, lines: list[dict], status: int | None = None) -> dict:
+    status = _weighted(fake, STATUS_WEIGHTS) if status is None else status   # given by a factory
     minutes = lambda low, high: timedelta(minutes=fake.random.randint(low, high), seconds=fake.random.randint(0, 59))
     invoiced = cancelled = None
     if status == STARTED:

@@ -11,6 +11,7 @@ from sandbox.core.auth import Auth, Credential
 
 from . import errors, states
 from .backend import MittwaldBackend
+from .factories import FACTORIES
 from .routes import bp
 from .seed import seed
 
@@ -33,4 +34,5 @@ API = ApiSpec(
     title="mittwald (mStudio v2 customer orders)",
     bench=Bench(one="GET /orders/{orders.id}", list="GET /customers/154219e9-bf4a-4f41-9c72-0449a98db62f/orders"),
     error_schema=errors.MittwaldErrorOut,
+    factories=FACTORIES,
 )

@@ -7,6 +7,7 @@ from sandbox.core.laravel import LaravelErrorOut
 
 from . import errors, states, users
 from .backend import ShopBackend
+from .factories import FACTORIES
 from .routes import bp
 from .seed import carts_for_bench, seed
 
@@ -28,4 +29,5 @@ API = ApiSpec(
     bench=Bench(one="get-order", list="list-orders", create="create-order", create_setup=carts_for_bench),
     error_schema=LaravelErrorOut,
     extra={"dashboard": {"token": users.dashboard_token}},   # each order with its owner's token
+    factories=FACTORIES,
 )

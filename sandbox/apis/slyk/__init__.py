@@ -5,6 +5,7 @@ from sandbox.core.auth import Auth, Credential
 
 from . import dashboard, errors, states
 from .backend import SlykBackend
+from .factories import FACTORIES
 from .routes import bp
 from .schemas import SlykErrorOut
 from .seed import seed
@@ -27,4 +28,5 @@ API = ApiSpec(
     bench=Bench(one="get-order", list="GET /orders", create="create-order"),
     error_schema=SlykErrorOut,
     extra={"dashboard": {"offers": dashboard.offers}},   # a payment also needs an open order
+    factories=FACTORIES,
 )

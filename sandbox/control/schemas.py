@@ -1,6 +1,6 @@
 """The control plane's bodies as marshmallow schemas, for its OpenAPI document (``/__sandbox/openapi.json``).
 
-The views in ``control.py`` build these bodies directly; tests validate live answers against the document
+The views in ``sandbox/control/`` build these bodies directly; tests validate live answers against the document
 generated from these schemas, so the two cannot drift apart."""
 
 from __future__ import annotations
