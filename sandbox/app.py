@@ -30,6 +30,7 @@ from sandbox.core.fixtures import load_fixtures, load_layer, overlay
 from sandbox.core.progress import Progress
 from sandbox.core.store import Store
 from sandbox.core.webhooks import Webhooks
+from sandbox.core.wire import WireJSONProvider
 from sandbox.registry import load_apis
 
 log = logging.getLogger("sandbox")
@@ -65,7 +66,7 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
     app.config.update(DEFAULTS)
     app.config.update(from_environment(os.environ))
     app.config.update(config or {})
-    app.json.sort_keys = False          # the docs' key order is part of the wire format
+    app.json = WireJSONProvider(app)    # each API's JSON bytes as its vendor's stack writes them; keys in order
     app.url_map.strict_slashes = False  # /orders and /orders/ both answer, never with a redirect
     app.url_map.merge_slashes = False
 

@@ -69,6 +69,7 @@ class ApiSpec:
     docs: str = ""
     bench: Bench = Bench()
     error_schema: object = None   # the marshmallow schema of ``render_error``'s bodies, for the OpenAPI document
+    wire_json: Callable[[object], bytes] | None = None   # core.wire: the vendor stack's JSON bytes; None: Flask's
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property

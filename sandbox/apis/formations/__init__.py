@@ -3,6 +3,7 @@
 
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.wire import php_json
 
 from . import errors, states
 from .backend import FormationsBackend
@@ -26,4 +27,5 @@ API = ApiSpec(
     title="formations (eFiling by BD Group company-formation orders)",
     bench=Bench(one="get-orderlines", list="GET /orders"),   # no single-order endpoint: one order's lines
     error_schema=FormationsErrorOut,
+    wire_json=php_json,   # Laravel: PHP's json_encode (docs/fidelity.md)
 )

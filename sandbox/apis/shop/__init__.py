@@ -3,6 +3,7 @@ update and cancel while pending."""
 
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.wire import php_json
 from sandbox.core.laravel import LaravelErrorOut
 
 from . import errors, states
@@ -27,4 +28,5 @@ API = ApiSpec(
     title="shop (a Laravel shop's orders)",
     bench=Bench(one="get-order", list="list-orders", create="create-order", create_setup=carts_for_bench),
     error_schema=LaravelErrorOut,
+    wire_json=php_json,   # Laravel: PHP's json_encode (docs/fidelity.md)
 )

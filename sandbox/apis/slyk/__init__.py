@@ -2,6 +2,7 @@
 
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.wire import node_json
 
 from . import errors, states
 from .backend import SlykBackend
@@ -25,4 +26,5 @@ API = ApiSpec(
     title="Slyk (store orders)",
     bench=Bench(one="get-order", list="GET /orders", create="create-order"),
     error_schema=SlykErrorOut,
+    wire_json=node_json,   # Node: JSON.stringify (docs/fidelity.md)
 )
