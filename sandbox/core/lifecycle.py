@@ -1,7 +1,7 @@
 """A request's lifecycle: one step before the view, one after (STYLE.md "Where a request's lifecycle lives").
 
-``begin`` (before): timer, journal sequence, API and session from the raw WSGI environ, the body limit, then
-the fault rules (so they hit before auth too). ``finish`` (after): the journal entry, built from the raw
+``begin`` (before): timer, journal sequence, API and session from the raw WSGI environ, the body limit, the
+fault rules (so they hit before auth too), then the API's auth for its own routes. ``finish`` (after): the journal entry, built from the raw
 environ (header names are made readable only when someone reads the journal), and the access log line,
 which is queued, never written here. What can be known at start (the API of a path's first segment, each
 API's secret headers) is computed once, in ``Lifecycle.__init__``.
@@ -100,14 +100,21 @@ def begin():
         raise http.RequestEntityTooLarge()
     if spec is None:
         return None
+    method = environ["REQUEST_METHOD"]
     if FIRED_FAULT in environ:
         rule = environ[FIRED_FAULT]         # fired and waited for by the server
         waited = True
     else:
-        rule = box.faults.fire(ctx.sandbox_session, spec.name, environ["REQUEST_METHOD"], (path, path[len(spec.mount):]))
+        rule = box.faults.fire(ctx.sandbox_session, spec.name, method, (path, path[len(spec.mount):]))
         waited = False
     if rule is not None:
-        return _apply_fault(rule, spec, waited)
+        answer = _apply_fault(rule, spec, waited)
+        if answer is not None:
+            return answer
+    # Auth last, and only for the API's own routes: a routing 404 answers before auth, as the real frameworks
+    # do, and so does <mount>/openapi.json; a CORS preflight carries no credentials, by design.
+    if method != "OPTIONS" and req.blueprint == spec.name:
+        ctx.credentials = spec.auth.authenticate(req.headers, app.config["TOKENS"].get(spec.name))
     return None
 
 
