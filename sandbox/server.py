@@ -26,7 +26,6 @@ import socket
 import sys
 import threading
 from typing import Callable
-from urllib.parse import unquote_to_bytes
 
 from granian._futures import _new_cbscheduler
 from granian._granian import RSGIWorker, SocketHolder, WorkerSignal
@@ -173,7 +172,8 @@ class Server:
         environ = dict(self._base_environ)
         path = scope.path
         environ["REQUEST_METHOD"] = scope.method
-        environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1") if "%" in path else path
+        # granian has percent-decoded the path already; WSGI carries its UTF-8 bytes as latin-1 characters.
+        environ["PATH_INFO"] = path if path.isascii() else path.encode("utf-8", "surrogateescape").decode("latin-1")
         environ["QUERY_STRING"] = scope.query_string
         environ["SERVER_PROTOCOL"] = "HTTP/2" if scope.http_version == "2" else f"HTTP/{scope.http_version}"
         environ["REMOTE_ADDR"] = _split_address(scope.client)[0]
@@ -183,10 +183,12 @@ class Server:
             key = name.upper().replace("-", "_")
             if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
                 environ[key] = value
-            else:
+            elif key != "TRANSFER_ENCODING":
                 key = "HTTP_" + key
                 environ[key] = f"{environ[key]},{value}" if key in environ else value
         if "CONTENT_LENGTH" not in environ and body:
+            # A chunked body has been read whole (up to the limit and one byte): the app sees a plain body of
+            # that length, so an oversized one is refused by its length (413), as waitress did.
             environ["CONTENT_LENGTH"] = str(len(body))
         server, client = scope.server, scope.client
         environ[CLOSE_CONNECTION] = lambda: close_client_socket(server, client)

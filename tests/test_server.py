@@ -139,6 +139,21 @@ def test_a_port_in_use_is_one_line_naming_it_and_exit_1():
     assert str(port) in lines[0] and "--port" in lines[0] and "SANDBOX_PORT" in lines[0]
 
 
+def test_paths_are_decoded_once_and_a_chunked_body_over_the_limit_is_413(served):
+    status, body = served.request("GET", "/slyk/orders/%C3%A9t%C3%A9", headers=SLYK_AUTH)
+    assert status == 404 and "été" in body["message"]
+    status, body = served.request("GET", "/slyk/orders/a%2520b", headers=SLYK_AUTH)
+    assert status == 404 and "a%20b" in body["message"]
+    sock = _connect(served.port)
+    try:
+        chunk = b"x" * (1024 * 1024 + 10)
+        sock.sendall(b"POST /slyk/orders HTTP/1.1\r\nHost: x\r\napikey: t\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n" + f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n0\r\n\r\n")
+        assert _read_response(sock).startswith(b"HTTP/1.1 413")
+    finally:
+        sock.close()
+
+
 def test_120_idle_keep_alive_connections_and_slow_senders_lock_nobody_out(served):
     idle = []
     try:
