@@ -31,7 +31,7 @@ from granian._futures import _new_cbscheduler
 from granian._granian import RSGIWorker, SocketHolder, WorkerSignal
 from granian.http import HTTP1Settings
 
-from sandbox.core.lifecycle import CLOSE_CONNECTION, FIRED_FAULT
+from sandbox.core.lifecycle import DROP_CONNECTION, FIRED_FAULT
 
 CONTROL_PREFIX = "/__sandbox"
 
@@ -191,7 +191,7 @@ class Server:
             # that length, so an oversized one is refused by its length (413), as waitress did.
             environ["CONTENT_LENGTH"] = str(len(body))
         server, client = scope.server, scope.client
-        environ[CLOSE_CONNECTION] = lambda: close_client_socket(server, client)
+        environ[DROP_CONNECTION] = lambda: close_client_socket(server, client)
         return environ
 
     def _call_app(self, environ: dict):

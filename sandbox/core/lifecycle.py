@@ -37,7 +37,7 @@ DROPPED_STATUS = 499   # what the journal shows for a request whose connection a
 # Set by sandbox/server.py in the environ: the rule it fired (and whose delay it waited) before the thread,
 # and a callable that closes the client's socket.
 FIRED_FAULT = "sandbox.fault"
-CLOSE_CONNECTION = "sandbox.close_connection"
+DROP_CONNECTION = "sandbox.drop_connection"
 
 
 class DroppedConnection(Exception):
@@ -148,7 +148,7 @@ def _drop_connection():
     The response returned afterwards is never delivered; the journal records it as status 499. Under no
     real server (the in-process test client), ``DroppedConnection`` is raised instead."""
     environ = request.environ
-    close = environ.get(CLOSE_CONNECTION)
+    close = environ.get(DROP_CONNECTION)
     if close is not None:
         close()
         return current_app.response_class(status=DROPPED_STATUS)
