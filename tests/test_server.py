@@ -273,6 +273,27 @@ def test_sigterm_and_sigint_exit_0_even_with_connections_open(number):
         running.stop()
 
 
+def test_sigterm_with_delayed_requests_in_flight_still_exits_0_within_2_s(served):
+    assert served.request("POST", "/__sandbox/faults", {"api": "appx", "delay_ms": 5000})[0] == 201
+    outcomes: list = []
+
+    def delayed():
+        try:
+            outcomes.append(served.request("GET", "/appx/api/v1/orders/15", headers=AUTH)[0])
+        except OSError as exc:          # the server went away mid-delay: the connection closes
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=delayed) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    code, elapsed = _exit_code_after_sigterm(served.process, served.process.pid)
+    assert code == 0 and elapsed < 2, (code, elapsed)
+    for thread in threads:
+        thread.join(DEADLINE_S)
+    assert len(outcomes) == 4 and 200 not in outcomes
+
+
 def _child_of(pid: int) -> int:
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
