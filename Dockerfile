@@ -1,4 +1,4 @@
-# order-sandbox as a container: one process, waitress threads, non-root, fixtures inside the wheel.
+# order-sandbox as a container: one process (granian in front, the app on threads), non-root, fixtures inside the wheel.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./

@@ -1,5 +1,9 @@
-"""The floor of the stack for ``make bench``: a bare Flask app answering one constant JSON body, served by
-waitress with the same threads as ``sandbox serve``. What the sandbox costs on top of it is its own."""
+"""The floor of the stack for ``make bench``: a bare Flask app answering one constant JSON body, served with the
+same threads as ``sandbox serve`` by waitress (the sandbox's server before granian, and the reference of the
+targets) or by the sandbox's own server (``granian``: sandbox/server.py). What the sandbox costs on top of
+the floor on its own server is its own.
+
+    python bench/floor.py PORT [waitress|granian]"""
 
 from __future__ import annotations
 
@@ -24,5 +28,10 @@ def create_floor() -> Flask:
 
 
 if __name__ == "__main__":
-    waitress.serve(create_floor(), host="127.0.0.1", port=int(sys.argv[1]), threads=int(DEFAULTS["THREADS"]),
-                   ident="floor", _quiet=True)
+    port, server = int(sys.argv[1]), (sys.argv[2] if len(sys.argv) > 2 else "waitress")
+    if server == "granian":
+        from sandbox.server import Server
+        Server(create_floor(), "127.0.0.1", port, int(DEFAULTS["THREADS"])).serve()
+    else:
+        waitress.serve(create_floor(), host="127.0.0.1", port=port, threads=int(DEFAULTS["THREADS"]),
+                       ident="floor", _quiet=True)

@@ -5,53 +5,36 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import re
-import socket
-import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Mapping
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from flask_cors import CORS
 from werkzeug import exceptions as http
 
 from sandbox import control, trust, ui
 from sandbox.ui import login
 from sandbox.config import DEFAULTS, from_environment
-from sandbox.core import errors, openapi
+from sandbox.core import errors, lifecycle, openapi
 from sandbox.core.accesslog import AccessLog
-from sandbox.core.api import DROP_CONNECTION, ApiSpec
-from sandbox.core.faults import FaultRule, Faults
-from sandbox.core.journal import SECRET_HEADERS, Journal
+from sandbox.core.api import ApiSpec
+from sandbox.core.faults import Faults
+from sandbox.core.journal import Journal
+from sandbox.core.lifecycle import SESSION_HEADER, DroppedConnection, Lifecycle
 from sandbox.core.rules import observed as observed_rules
 from sandbox.core.rules import rule_of
 from sandbox.core.clock import Clock
 from sandbox.core.fake import faker_for
 from sandbox.core.fixtures import load_fixtures, load_layer, overlay
 from sandbox.core.progress import Progress
-from sandbox.core.store import DEFAULT_SESSION, Store
+from sandbox.core.store import Store
 from sandbox.core.webhooks import Webhooks
+from sandbox.core.wire import WireJSONProvider
 from sandbox.registry import load_apis
 
 log = logging.getLogger("sandbox")
-
-SESSION_HEADER = "X-Sandbox-Session"
-SESSION_NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-FORCED_ERRORS = {400: errors.BadRequest, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound,
-                 409: errors.Conflict, 413: errors.PayloadTooLarge, 422: errors.Invalid, 429: errors.RateLimited,
-                 500: errors.InternalError}
-
-
-FAULT_RETRY_SECONDS = 1
-DROPPED_STATUS = 499   # what the journal shows for a request whose connection a fault rule dropped
-
-
-class DroppedConnection(Exception):
-    """Raised after a fault rule closed the socket; deliberately not rendered as a response."""
-
 
 @dataclass
 class Sandbox:
@@ -65,6 +48,7 @@ class Sandbox:
     webhooks: Webhooks
     snapshots: dict[str, dict[str, dict]] = field(default_factory=dict)   # session -> name -> snapshot
     access_log: AccessLog | None = None     # set by `sandbox serve` unless --quiet
+    lifecycle: Lifecycle | None = None      # core/lifecycle.py: the before- and after-request steps
 
     def api_for_path(self, path: str) -> ApiSpec | None:
         return next((spec for spec in self.apis.values() if spec.owns(path)), None)
@@ -83,7 +67,7 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
     app.config.update(DEFAULTS)
     app.config.update(from_environment(os.environ))
     app.config.update(config or {})
-    app.json.sort_keys = False          # the docs' key order is part of the wire format
+    app.json = WireJSONProvider(app)    # each API's JSON bytes as its vendor's stack writes them; keys in order
     app.url_map.strict_slashes = False  # /orders and /orders/ both answer, never with a redirect
     app.url_map.merge_slashes = False
 
@@ -119,8 +103,7 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
     trust.init_app(app)
     _enable_cors(app, specs)
     app.register_error_handler(Exception, _render_error)
-    app.before_request(_begin_request)
-    app.after_request(_finish_request)
+    lifecycle.init_app(app)
     _after_request_never_fails(app)
     return app
 
@@ -234,108 +217,4 @@ def _render_error(exc: Exception):
         full = f"{spec.name}.{rule}" if spec else f"control.{rule}"
         response.headers["X-Sandbox-Rule"] = full
         observed_rules.add(full)
-    return response
-
-
-def _begin_request():
-    """Before any route: timer, session, body limit, then injected faults (so they hit before auth too)."""
-    # Every request pays this: the proxies (request, g, current_app) are resolved once, not per access.
-    app, req, ctx = current_app._get_current_object(), request._get_current_object(), g._get_current_object()
-    box: Sandbox = app.extensions["sandbox"]
-    ctx.started = time.perf_counter()
-    ctx.journal_seq = box.journal.next_seq()
-    path = req.path
-    ctx.sandbox_api = spec = box.api_for_path(path)   # set on every request: g may outlive one in tests
-    session = req.headers.get(SESSION_HEADER)
-    ctx.sandbox_session = DEFAULT_SESSION
-    if session is not None:
-        if not SESSION_NAME.match(session):
-            raise errors.BadRequest(f"{SESSION_HEADER} must be 1-64 letters, digits, '.', '_', ':' or '-'.")
-        ctx.sandbox_session = session
-        box.store.touch_session(session)    # counted under the one session cap before anything is kept
-    if spec is None:
-        # The control plane imports whole states, far larger than any API request.
-        req.max_content_length = app.config["CONTROL_MAX_CONTENT_LENGTH"]
-    limit = req.max_content_length
-    if limit and (req.content_length or 0) > limit:
-        raise http.RequestEntityTooLarge()
-    if spec is not None:
-        rule = box.faults.fire(ctx.sandbox_session, spec.name, req.method, (path, path[len(spec.mount):]))
-        if rule is not None:
-            return _apply_fault(rule, spec)
-    return None
-
-
-def _apply_fault(rule: FaultRule, spec: ApiSpec):
-    if rule.delay_ms:
-        time.sleep(rule.delay_ms / 1000)
-    if rule.drop:
-        return _drop_connection()
-    if rule.status is None:
-        return None                     # a pure delay: the request then goes on as usual
-    if rule.has_body:
-        response = current_app.json.response(rule.body) if rule.body is not None else current_app.response_class()
-    else:
-        error_class = FORCED_ERRORS.get(rule.status, errors.SandboxError)
-        body, _ = spec.render_error(error_class(rule.message))
-        response = current_app.json.response(body) if body is not None else current_app.response_class()
-    response.status_code = rule.status
-    response.headers["X-Sandbox-Fault"] = str(rule.id)
-    if rule.status == 429 and "Retry-After" not in response.headers:
-        # A client's back-off reads it: in the API's own format, one second ahead.
-        retry = current_app.extensions["sandbox"].clock.now() + timedelta(seconds=FAULT_RETRY_SECONDS)
-        response.headers["Retry-After"] = spec.retry_after(retry) if spec.retry_after else str(FAULT_RETRY_SECONDS)
-    return response
-
-
-def _drop_connection():
-    """Close the client's socket without a response: waitress exposes its channel through this callable.
-
-    The response returned afterwards is never delivered; the journal records it as status 499. sandbox.mock()
-    drops its in-process call through its own hook instead. Under any other server (the Flask test client),
-    ``DroppedConnection`` is raised instead."""
-    environ = request.environ
-    drop = environ.get(DROP_CONNECTION)
-    channel = getattr(environ.get("waitress.client_disconnected"), "__self__", None)
-    if drop is not None:
-        drop()
-    elif channel is not None:
-        try:
-            channel.socket.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-    else:
-        raise DroppedConnection("connection dropped by a sandbox fault rule")
-    return current_app.response_class(status=DROPPED_STATUS)
-
-
-@lru_cache(maxsize=None)
-def _secret_headers(spec: ApiSpec) -> frozenset[str]:
-    """Headers the journal masks for this API: the usual secrets and whatever its auth reads."""
-    return SECRET_HEADERS | {header.lower() for header in spec.auth.headers()}
-
-
-def _request_body(req) -> bytes:
-    if not req.content_length and "Transfer-Encoding" not in req.headers:
-        return b""                      # nothing was sent: no stream to read
-    try:
-        return req.get_data(cache=True)
-    except http.RequestEntityTooLarge:
-        return b"<body over the size limit, not read>"
-
-
-def _finish_request(response):
-    app, req, ctx = current_app._get_current_object(), request._get_current_object(), g._get_current_object()
-    box: Sandbox = app.extensions["sandbox"]
-    now = time.perf_counter()
-    elapsed = (now - getattr(ctx, "started", now)) * 1000
-    spec = getattr(ctx, "sandbox_api", None)
-    if spec is not None and not openapi.is_document_request(req):
-        box.journal.record(
-            ctx.sandbox_session, seq=ctx.journal_seq, time=time.time(), api=spec.name, method=req.method,
-            path=req.path, query=req.query_string, headers=list(req.headers.items()),
-            secret=_secret_headers(spec), request_body=_request_body(req), status=response.status_code,
-            response_body=b"" if response.direct_passthrough else response.get_data(), duration_ms=elapsed)
-    if box.access_log is not None:
-        box.access_log.write(req.method, req.path, req.query_string, response.status_code, elapsed)
     return response

@@ -52,11 +52,11 @@ def _environment_help() -> str:
               help="Persist state here (one TinyDB file per API); default: memory only.")
 @click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False), default=None,
               help="Layer your own fixture files (same layout as fixtures/) over the packaged ones.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Worker threads (default 8).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads that run API requests (default 8); the control plane has 2 of its own.")
 @click.option("--quiet", is_flag=True, default=None, help="No access log.")
 @click.pass_context
 def serve(ctx, host, port, seed, seed_orders, data_dir, fixtures_dir, threads, quiet):
-    """Serve every emulated API on one multi-threaded WSGI server (waitress)."""
+    """Serve every emulated API from one process: granian's HTTP stack, the app on --threads threads."""
     from sandbox.app import create_app
     from sandbox.core.fixtures import FixtureError
     from sandbox.core.persistence import DataDirError
@@ -101,27 +101,45 @@ def _check_environment(ctx: click.Context) -> None:
 
 
 def run(app) -> None:
-    """Serve ``app`` with waitress: threads in one process, since the state lives in this process's memory."""
-    import waitress
-
+    """Serve ``app`` (sandbox/server.py: granian in front, threads in one process, since the state lives in
+    this process's memory) until SIGTERM or SIGINT, then exit 0."""
     from sandbox.core.accesslog import AccessLog
+    from sandbox.server import PortInUse, Server
 
     config = app.config
+    try:
+        server = Server(app, config["HOST"], int(config["PORT"]), int(config["THREADS"]))
+    except PortInUse as exc:
+        click.echo(f"order-sandbox: {exc}", err=True)
+        sys.exit(1)
+    access_log = None
     if not config["QUIET"]:
-        app.extensions["sandbox"].access_log = AccessLog(sys.stdout)
-    base = f"http://{config['HOST']}:{config['PORT']}"
-    click.echo(f"order-sandbox {__version__} on {base} (seed {config['SEED']}, "
-               f"{'data in ' + str(config['DATA_DIR']) if config['DATA_DIR'] else 'in memory'})")
+        access_log = app.extensions["sandbox"].access_log = AccessLog(sys.stdout)
+    base = server.url
+    _say(f"order-sandbox {__version__} on {base} (seed {config['SEED']}, "
+         f"{'data in ' + str(config['DATA_DIR']) if config['DATA_DIR'] else 'in memory'})")
     for name, spec in app.extensions["sandbox"].apis.items():
-        click.echo(f"  {name:<11} {base}{spec.client_base}")
-    click.echo(f"  {'control':<11} {base}/__sandbox/health")
+        _say(f"  {name:<11} {base}{spec.client_base}")
+    _say(f"  {'control':<11} {base}/__sandbox/health")
     if not _loopback(config["HOST"]) and not config.get("ADMIN_TOKEN"):
         click.echo(f"warning: bound to {config['HOST']} without SANDBOX_ADMIN_TOKEN: any client that reaches this "
                    "port can reset, import and fault the sandbox (/__sandbox/). Set SANDBOX_ADMIN_TOKEN to require "
                    "X-Sandbox-Admin-Token from clients that are not on loopback.", err=True)
-    sys.stdout.flush()
-    waitress.serve(app, host=config["HOST"], port=int(config["PORT"]), threads=int(config["THREADS"]),
-                   ident="order-sandbox", _quiet=True)
+    _say(f"listening on {base}")    # the readiness line: the port is bound and answers from now on
+    server.serve()
+    if access_log is not None:
+        access_log.close()
+
+
+def _say(line: str) -> None:
+    """A console line on stdout, flushed; a reader that has gone away (``sandbox serve | head -1``) must not
+    stop the server, so stdout then becomes /dev/null (Python would otherwise fail its own flush at exit)."""
+    try:
+        click.echo(line)
+        sys.stdout.flush()
+    except OSError:
+        import os
+        sys.stdout = open(os.devnull, "w")
 
 
 def _loopback(host: str) -> bool:

@@ -23,7 +23,7 @@ def _sessions_view() -> dict:
 @documented(response=S.SessionsOut, params={"name": "job-1"}, errors=(400,))
 def create_session(name):
     """PUT /__sandbox/sessions/{name}: make a session (a copy of the seeded state) on purpose; idempotent."""
-    from sandbox.app import SESSION_NAME   # the app module imports this one
+    from sandbox.core.lifecycle import SESSION_NAME
 
     if not SESSION_NAME.match(name):
         raise errors.Invalid("Invalid session name.", details={"name": [

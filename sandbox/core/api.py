@@ -70,6 +70,7 @@ class ApiSpec:
     docs: str = ""
     bench: Bench = Bench()
     error_schema: object = None   # the marshmallow schema of ``render_error``'s bodies, for the OpenAPI document
+    wire_json: Callable[[object], bytes] | None = None   # core.wire: the vendor stack's JSON bytes; None: Flask's
     extra: Mapping[str, object] = field(default_factory=dict)
     factories: object = None   # core.factories.Factories: the tables a test can make, and named scenarios
 
@@ -160,16 +161,9 @@ def current_backend():
 
 
 def api_blueprint(name: str) -> Blueprint:
-    """A blueprint that checks the API's documented auth headers before every one of its routes.
+    """The blueprint of the API ``name``. The API's documented auth headers are checked before every one of
+    its routes by the request's single before-step (core/lifecycle.py ``begin``), after the fault rules.
 
     Routing 404s and 405s never reach a blueprint, so an unknown path answers 404 before auth, as the
     real frameworks do."""
-    bp = Blueprint(name, f"sandbox.apis.{name}")
-
-    @bp.before_request
-    def _authenticate():
-        if request.method == "OPTIONS":   # a CORS preflight carries no credentials, by design
-            return
-        g.credentials = authenticate(current_api())
-
-    return bp
+    return Blueprint(name, f"sandbox.apis.{name}")

@@ -1,8 +1,8 @@
 """The request journal: every request to an emulated API, newest last, per session, bounded in memory.
 
-An entry keeps what crossed the wire as it came (epoch time, raw query string, header pairs, body bytes)
-and is decoded, parsed and masked only when someone reads the journal, so recording costs a few
-microseconds per request."""
+An entry keeps what crossed the wire as it came (epoch time, raw query string, the WSGI environ's header
+pairs, body bytes) and is decoded, parsed, named and masked only when someone reads the journal, so
+recording costs a few microseconds per request."""
 
 from __future__ import annotations
 
@@ -29,6 +29,15 @@ def mask(name: str, value: str, secret: Iterable[str] = SECRET_HEADERS) -> str:
     return f"{scheme} ***" if rest else "***"
 
 
+def header_name(key: str) -> str:
+    """``HTTP_X_API_KEY`` -> ``X-Api-Key`` (as Werkzeug names the environ's headers); names pass unchanged."""
+    if key[:5] == "HTTP_":
+        key = key[5:]
+    elif key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return key
+    return key.replace("_", "-").title()
+
+
 def _decode(raw: bytes, truncated: bool) -> Any:
     if not raw:
         return None
@@ -48,8 +57,8 @@ class Entry:
     api: str
     method: str
     path: str
-    query: bytes                        # the raw query string
-    headers: list[tuple[str, str]]
+    query: str                          # the raw query string (WSGI's latin-1)
+    headers: list[tuple[str, str]]      # as the WSGI environ holds them: ("HTTP_X_API_KEY", value)
     secret: frozenset[str]              # lower-case names of the headers to mask when read
     request_body: bytes
     status: int
@@ -64,8 +73,9 @@ class Entry:
             "api": self.api,
             "method": self.method,
             "path": self.path,
-            "query": parse_qs(self.query.decode("latin-1"), keep_blank_values=True),
-            "headers": {name: mask(name, value, self.secret) for name, value in self.headers},
+            "query": parse_qs(self.query, keep_blank_values=True),
+            "headers": {name: mask(name, value, self.secret)
+                        for name, value in ((header_name(key), value) for key, value in self.headers)},
             "body": _decode(self.request_body, self.truncated[0]),
             "status": self.status,
             "response": _decode(self.response_body, self.truncated[1]),

@@ -53,7 +53,7 @@ def _box():
 @bp.before_request
 def _session_from_query():
     """``?session=NAME`` works like ``X-Sandbox-Session`` (a browser cannot set headers on a link)."""
-    from sandbox.app import SESSION_HEADER, SESSION_NAME   # the app module imports this one
+    from sandbox.core.lifecycle import SESSION_HEADER, SESSION_NAME
 
     name = request.args.get("session")
     if not name or request.headers.get(SESSION_HEADER):

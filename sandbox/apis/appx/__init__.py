@@ -2,6 +2,7 @@
 
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.wire import php_json
 from sandbox.core.laravel import LaravelErrorOut
 
 from . import errors
@@ -25,4 +26,5 @@ API = ApiSpec(
     bench=Bench(one="get-order", list="GET /customers/1/orders"),
     error_schema=LaravelErrorOut,
     factories=FACTORIES,
+    wire_json=php_json,   # Laravel: PHP's json_encode (docs/fidelity.md)
 )

@@ -3,6 +3,7 @@
 
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.wire import php_json
 
 from . import errors, states
 from .backend import FormationsBackend
@@ -29,4 +30,5 @@ API = ApiSpec(
     error_schema=FormationsErrorOut,
     extra={"dashboard": {"status_words": states.ORDER_STATUSES}},   # eFiling writes statuses as codes
     factories=FACTORIES,
+    wire_json=php_json,   # Laravel: PHP's json_encode (docs/fidelity.md)
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.wire import node_json
 
 from . import errors, states
 from .backend import MittwaldBackend
@@ -35,4 +36,5 @@ API = ApiSpec(
     bench=Bench(one="GET /orders/{orders.id}", list="GET /customers/154219e9-bf4a-4f41-9c72-0449a98db62f/orders"),
     error_schema=errors.MittwaldErrorOut,
     factories=FACTORIES,
+    wire_json=node_json,   # Node: JSON.stringify (docs/fidelity.md)
 )

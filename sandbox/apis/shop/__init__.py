@@ -3,6 +3,7 @@ update and cancel while pending."""
 
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.wire import php_json
 from sandbox.core.laravel import LaravelErrorOut
 
 from . import errors, states, users
@@ -30,4 +31,5 @@ API = ApiSpec(
     error_schema=LaravelErrorOut,
     extra={"dashboard": {"token": users.dashboard_token}},   # each order with its owner's token
     factories=FACTORIES,
+    wire_json=php_json,   # Laravel: PHP's json_encode (docs/fidelity.md)
 )

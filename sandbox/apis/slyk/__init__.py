@@ -2,6 +2,7 @@
 
 from sandbox.core.api import ApiSpec, Bench
 from sandbox.core.auth import Auth, Credential
+from sandbox.core.wire import node_json
 
 from . import dashboard, errors, states
 from .backend import SlykBackend
@@ -29,4 +30,5 @@ API = ApiSpec(
     error_schema=SlykErrorOut,
     extra={"dashboard": {"offers": dashboard.offers}},   # a payment also needs an open order
     factories=FACTORIES,
+    wire_json=node_json,   # Node: JSON.stringify (docs/fidelity.md)
 )

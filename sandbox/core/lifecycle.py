@@ -1,0 +1,211 @@
+"""A request's lifecycle: one step before the view, one after (STYLE.md "Where a request's lifecycle lives").
+
+``begin`` (before): timer, journal sequence, API and session from the raw WSGI environ, the body limit, the
+fault rules (so they hit before auth too), then the API's auth for its own routes. ``finish`` (after): the journal entry, built from the raw
+environ (header names are made readable only when someone reads the journal), and the access log line,
+which is queued, never written here. What can be known at start (the API of a path's first segment, each
+API's secret headers) is computed once, in ``Lifecycle.__init__``.
+
+The server (sandbox/server.py) fires the fault rules itself before a request enters a thread, so that a delay
+is an ``asyncio.sleep`` and not a sleeping thread; ``begin`` then applies the rule it finds in the environ.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from datetime import timedelta
+
+from flask import current_app, g, request
+from werkzeug import exceptions as http
+
+from sandbox.core import errors, openapi
+from sandbox.core.api import DROP_CONNECTION
+from sandbox.core.faults import FaultRule
+from sandbox.core.journal import SECRET_HEADERS
+from sandbox.core.store import DEFAULT_SESSION
+
+SESSION_HEADER = "X-Sandbox-Session"
+SESSION_ENVIRON = "HTTP_X_SANDBOX_SESSION"
+SESSION_NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+FORCED_ERRORS = {400: errors.BadRequest, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound,
+                 409: errors.Conflict, 413: errors.PayloadTooLarge, 422: errors.Invalid, 429: errors.RateLimited,
+                 500: errors.InternalError}
+FAULT_RETRY_SECONDS = 1
+DROPPED_STATUS = 499   # what the journal shows for a request whose connection a fault rule dropped
+
+# Set by sandbox/server.py in the environ: the rule it fired (and whose delay it waited) before the thread,
+# and a callable that closes the client's socket.
+FIRED_FAULT = "sandbox.fault"
+
+
+class DroppedConnection(Exception):
+    """Raised after a fault rule closed the socket; deliberately not rendered as a response."""
+
+
+class Lifecycle:
+    """What ``begin``/``finish`` need, prepared once per app: ``app.extensions["sandbox"].lifecycle``."""
+
+    def __init__(self, box, control_max_body: int):
+        self.box = box
+        self.control_max_body = control_max_body
+        self._by_segment = {spec.mount.strip("/").split("/")[0]: spec for spec in box.apis.values()}
+        self._specs = tuple(box.apis.values())
+        self.secret = {spec: SECRET_HEADERS | {header.lower() for header in spec.auth.headers()}
+                       for spec in self._specs}
+
+    def api_for_path(self, path: str):
+        spec = self._by_segment.get(path[1:].partition("/")[0])
+        if spec is not None and spec.owns(path):
+            return spec
+        return next((spec for spec in self._specs if spec.owns(path)), None)
+
+    def early_fault(self, environ: dict) -> FaultRule | None:
+        """The fault rule a request fires, taken before it enters a thread (server.py); counted once."""
+        path = environ["PATH_INFO"]
+        spec = self.api_for_path(path)
+        if spec is None:
+            return None
+        session = environ.get(SESSION_ENVIRON, DEFAULT_SESSION)
+        if session is not DEFAULT_SESSION and not SESSION_NAME.match(session):
+            return None                 # begin() answers 400 for it
+        return self.box.faults.fire(session, spec.name, environ["REQUEST_METHOD"], (path, path[len(spec.mount):]))
+
+
+def begin():
+    """Before any route. Every request pays this: the proxies are resolved once, the environ read directly."""
+    app, ctx = current_app._get_current_object(), g._get_current_object()
+    environ = request.environ
+    box = app.extensions["sandbox"]
+    life: Lifecycle = box.lifecycle
+    ctx.started = time.perf_counter()
+    ctx.journal_seq = box.journal.next_seq()
+    path = environ["PATH_INFO"]
+    ctx.sandbox_api = spec = life.api_for_path(path)   # set on every request: g may outlive one in tests
+    session = environ.get(SESSION_ENVIRON)
+    if session is None:
+        ctx.sandbox_session = DEFAULT_SESSION
+    elif SESSION_NAME.match(session):
+        ctx.sandbox_session = session
+        box.store.touch_session(session)    # counted under the one session cap before anything is kept
+    else:
+        ctx.sandbox_session = DEFAULT_SESSION
+        raise errors.BadRequest(f"{SESSION_HEADER} must be 1-64 letters, digits, '.', '_', ':' or '-'.")
+    req = request._get_current_object()
+    if spec is None:
+        # The control plane imports whole states, far larger than any API request.
+        req.max_content_length = life.control_max_body
+    limit = req.max_content_length
+    if limit and (req.content_length or 0) > limit:
+        raise http.RequestEntityTooLarge()
+    if spec is None:
+        return None
+    method = environ["REQUEST_METHOD"]
+    if FIRED_FAULT in environ:
+        rule = environ[FIRED_FAULT]         # fired and waited for by the server
+        waited = True
+    else:
+        rule = box.faults.fire(ctx.sandbox_session, spec.name, method, (path, path[len(spec.mount):]))
+        waited = False
+    if rule is not None:
+        answer = _apply_fault(rule, spec, waited)
+        if answer is not None:
+            return answer
+    # Auth last, and only for the API's own routes: a routing 404 answers before auth, as the real frameworks
+    # do, and so does <mount>/openapi.json; a CORS preflight carries no credentials, by design.
+    if method != "OPTIONS" and req.blueprint == spec.name:
+        ctx.credentials = spec.auth.authenticate(req.headers, app.config["TOKENS"].get(spec.name))
+    return None
+
+
+def _apply_fault(rule: FaultRule, spec, waited: bool):
+    if rule.delay_ms and not waited:
+        time.sleep(rule.delay_ms / 1000)
+    if rule.drop:
+        return _drop_connection()
+    if rule.status is None:
+        return None                     # a pure delay: the request then goes on as usual
+    app = current_app._get_current_object()
+    if rule.has_body:
+        response = app.json.response(rule.body) if rule.body is not None else app.response_class()
+    else:
+        error_class = FORCED_ERRORS.get(rule.status, errors.SandboxError)
+        body, _ = spec.render_error(error_class(rule.message))
+        response = app.json.response(body) if body is not None else app.response_class()
+    response.status_code = rule.status
+    response.headers["X-Sandbox-Fault"] = str(rule.id)
+    if rule.status == 429 and "Retry-After" not in response.headers:
+        # A client's back-off reads it: in the API's own format, one second ahead.
+        retry = app.extensions["sandbox"].clock.now() + timedelta(seconds=FAULT_RETRY_SECONDS)
+        response.headers["Retry-After"] = spec.retry_after(retry) if spec.retry_after else str(FAULT_RETRY_SECONDS)
+    return response
+
+
+def _drop_connection():
+    """Close the client's socket without a response: the sandbox's server puts a callable for it in the
+    environ, waitress (the pytest plugin's server) exposes its channel through ``waitress.client_disconnected``.
+
+    The response returned afterwards is never delivered; the journal records it as status 499. Under no
+    real server (the in-process test client), ``DroppedConnection`` is raised instead."""
+    environ = request.environ
+    close = environ.get(DROP_CONNECTION)
+    if close is not None:
+        close()
+        return current_app.response_class(status=DROPPED_STATUS)
+    channel = getattr(environ.get("waitress.client_disconnected"), "__self__", None)
+    if channel is None:
+        raise DroppedConnection("connection dropped by a sandbox fault rule")
+    try:
+        channel.socket.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    return current_app.response_class(status=DROPPED_STATUS)
+
+
+def _request_body(req, environ) -> bytes:
+    if not environ.get("CONTENT_LENGTH") and "HTTP_TRANSFER_ENCODING" not in environ:
+        return b""                      # nothing was sent: no stream to read
+    try:
+        return req.get_data(cache=True)
+    except http.RequestEntityTooLarge:
+        return b"<body over the size limit, not read>"
+
+
+def _raw_headers(environ: dict) -> list[tuple[str, str]]:
+    """The request's headers as the environ holds them (``HTTP_X_API_KEY``); the journal names them when read."""
+    return [(key, value) for key, value in environ.items()
+            if key[:5] == "HTTP_" or key == "CONTENT_TYPE" or key == "CONTENT_LENGTH"]
+
+
+def finish(response):
+    """After every response: journal it (API requests) and queue its access-log line. Neither can fail it."""
+    box = current_app.extensions["sandbox"]
+    ctx = g._get_current_object()
+    now = time.perf_counter()
+    elapsed = (now - getattr(ctx, "started", now)) * 1000
+    req = request._get_current_object()
+    environ = req.environ
+    spec = getattr(ctx, "sandbox_api", None)
+    path = environ["PATH_INFO"]
+    if not path.isascii():              # WSGI carries the path's bytes as latin-1
+        path = path.encode("latin-1").decode("utf-8", "replace")
+    if spec is not None and not openapi.is_document_request(req):   # the docs' fetches are not API calls
+        box.journal.record(
+            ctx.sandbox_session, seq=ctx.journal_seq, time=time.time(), api=spec.name,
+            method=environ["REQUEST_METHOD"], path=path, query=environ.get("QUERY_STRING", ""),
+            headers=_raw_headers(environ), secret=box.lifecycle.secret[spec],
+            request_body=_request_body(req, environ), status=response.status_code,
+            response_body=b"" if response.direct_passthrough else response.get_data(), duration_ms=elapsed)
+    if box.access_log is not None:
+        box.access_log.write(environ["REQUEST_METHOD"], path, environ.get("QUERY_STRING", ""),
+                             response.status_code, elapsed)
+    return response
+
+
+def init_app(app) -> None:
+    """Wire the two steps; the box is ``app.extensions["sandbox"]``, already built."""
+    box = app.extensions["sandbox"]
+    box.lifecycle = Lifecycle(box, int(app.config["CONTROL_MAX_CONTENT_LENGTH"]))
+    app.before_request(begin)
+    app.after_request(finish)

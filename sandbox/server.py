@@ -1,0 +1,298 @@
+"""Serving the app: granian's Rust HTTP/1 stack in front, the Flask app on a pool of ``--threads`` threads.
+
+Why this shape (measured in ``make bench``, recorded in README "Performance"):
+
+- granian parses HTTP and does every socket read and write in Rust, outside the GIL: idle keep-alive
+  connections, slow senders and clients that never read their answers cost a few bytes in its runtime and
+  never a Python thread (waitress gives each request a thread until its answer is written, and locks new
+  clients out at 100 connections).
+- It is driven through its RSGI interface, so what happens before a request reaches Flask runs on an event
+  loop: a fault rule's delay is an ``asyncio.sleep``, not a sleeping thread, and the control plane has a pool
+  of its own. Whatever the API pool is doing (delays, slow writes), ``/__sandbox/`` answers at once.
+- granian's own launcher binds the port itself and runs the app from an import string in worker processes;
+  the sandbox's state lives in this process, the app is already built (seeding shows a counter) and
+  ``--port 0`` must report the port it got. So one granian worker is embedded here the way granian's
+  threaded server (granian/server/mt.py) runs one; granian is pinned to the minor version this was built on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import queue
+import signal
+import socket
+import sys
+import threading
+from typing import Callable
+
+from granian._futures import _new_cbscheduler
+from granian._granian import RSGIWorker, SocketHolder, WorkerSignal
+from granian.http import HTTP1Settings
+
+from sandbox.core.api import DROP_CONNECTION
+from sandbox.core.lifecycle import FIRED_FAULT
+
+CONTROL_PREFIX = "/__sandbox"
+
+HEADER_TIMEOUT_MS = 10_000     # a request's head (and an idle keep-alive connection's next one) must arrive in this
+BACKLOG = 1024
+IN_FLIGHT = 1024               # requests in flight at once (delayed ones included); beyond, granian stops accepting
+CONTROL_THREADS = 2
+STOP_GRACE_S = 1.5             # SIGTERM: in-flight requests get this long, then the process exits anyway
+
+
+class PortInUse(OSError):
+    def __init__(self, host: str, port: int):
+        super().__init__(f"port {port} on {host} is already in use: choose another with --port or SANDBOX_PORT")
+        self.host, self.port = host, port
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port), bound here so that a port in use is one clear error and
+    ``--port 0`` tells the port the kernel gave; granian serves on its file descriptor."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise OSError(f"cannot resolve --host {host}: {exc}") from None
+    listener = socket.socket(family, kind)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # a restart must not wait for TIME_WAIT
+    try:
+        listener.bind(address)
+        listener.listen(BACKLOG)
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(host, port) from None
+        raise
+    listener.setblocking(False)
+    return listener
+
+
+def _split_address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def close_client_socket(server: str, client: str) -> bool:
+    """Shut down the TCP connection between ``server`` and ``client`` (``host:port`` each), found among this
+    process's file descriptors: the drop fault's "connection closed with no answer". granian owns the socket,
+    so it is found by its two addresses; shutting down a duplicate closes the connection itself."""
+    local, peer = _split_address(server), _split_address(client)
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            duplicate = socket.socket(fileno=os.dup(int(name)))
+        except OSError:
+            continue
+        try:
+            if duplicate.family in (socket.AF_INET, socket.AF_INET6) and duplicate.type == socket.SOCK_STREAM \
+                    and duplicate.getpeername()[:2] == peer and duplicate.getsockname()[1] == local[1]:
+                duplicate.shutdown(socket.SHUT_RDWR)
+                return True
+        except OSError:
+            pass
+        finally:
+            duplicate.close()
+    return False
+
+
+class Pool:
+    """``size`` threads that run jobs for the event loop; the loop awaits each job's future.
+
+    Lighter than ``loop.run_in_executor`` (one queue put and one ``call_soon_threadsafe`` a job, no
+    concurrent.futures bookkeeping), and its threads are daemons: a request still running at exit (the
+    server gives in-flight requests ``STOP_GRACE_S``) cannot hold the process up."""
+
+    def __init__(self, size: int, name: str):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        for number in range(size):
+            threading.Thread(target=self._work, name=f"{name}-{number}", daemon=True).start()
+
+    def run(self, job: Callable, *args) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._jobs.put((loop, future, job, args))
+        return future
+
+    def _work(self) -> None:
+        take = self._jobs.get
+        while True:
+            loop, future, job, args = take()
+            try:
+                result, error = job(*args), None
+            except BaseException as exc:   # noqa: BLE001 - handed to the awaiting coroutine
+                result, error = None, exc
+            try:
+                loop.call_soon_threadsafe(_settle, future, result, error)
+            except RuntimeError:
+                pass                        # the loop has ended (shutdown)
+
+
+def _settle(future: asyncio.Future, result, error) -> None:
+    if not future.cancelled():
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+
+class Server:
+    """``Server(app, host, port, threads).serve()``: blocks until ``stop()``, SIGTERM or SIGINT."""
+
+    def __init__(self, app, host: str, port: int, threads: int):
+        self.app, self.host, self.threads = app, host, threads
+        box = app.extensions.get("sandbox")
+        self.lifecycle = box.lifecycle if box is not None else None    # any Flask app serves (bench/floor.py)
+        self.api_max_body = app.config.get("MAX_CONTENT_LENGTH")
+        self.control_max_body = app.config.get("CONTROL_MAX_CONTENT_LENGTH", self.api_max_body)
+        listening = _listen(host, port)
+        self.port = listening.getsockname()[1]
+        self._listener = SocketHolder(listening.detach(), False, BACKLOG)   # granian owns (and closes) the fd
+        self._signal = WorkerSignal()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._stop_requested = False
+        self._api_pool = Pool(threads, "sandbox-api")
+        self._control_pool = Pool(CONTROL_THREADS, "sandbox-control")
+        self._base_environ = {
+            "SCRIPT_NAME": "", "SERVER_NAME": host, "SERVER_PORT": str(self.port), "SERVER_SOFTWARE": "order-sandbox",
+            "wsgi.version": (1, 0), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
+            "wsgi.multiprocess": False, "wsgi.run_once": False, "wsgi.input_terminated": True,
+        }
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # -- one request ---------------------------------------------------------------------------------
+    def _environ(self, scope, body: bytes) -> dict:
+        from io import BytesIO
+
+        environ = dict(self._base_environ)
+        path = scope.path
+        environ["REQUEST_METHOD"] = scope.method
+        # granian has percent-decoded the path already; WSGI carries its UTF-8 bytes as latin-1 characters.
+        environ["PATH_INFO"] = path if path.isascii() else path.encode("utf-8", "surrogateescape").decode("latin-1")
+        environ["QUERY_STRING"] = scope.query_string
+        environ["SERVER_PROTOCOL"] = "HTTP/2" if scope.http_version == "2" else f"HTTP/{scope.http_version}"
+        environ["REMOTE_ADDR"] = _split_address(scope.client)[0]
+        environ["wsgi.url_scheme"] = scope.scheme
+        environ["wsgi.input"] = BytesIO(body)
+        for name, value in scope.headers.items():
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
+                environ[key] = value
+            elif key != "TRANSFER_ENCODING":
+                key = "HTTP_" + key
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+        if "CONTENT_LENGTH" not in environ and body:
+            # A chunked body has been read whole (up to the limit and one byte): the app sees a plain body of
+            # that length, so an oversized one is refused by its length (413), as waitress did.
+            environ["CONTENT_LENGTH"] = str(len(body))
+        server, client = scope.server, scope.client
+        environ[DROP_CONNECTION] = lambda: close_client_socket(server, client)
+        return environ
+
+    def _call_app(self, environ: dict):
+        answer = []
+
+        def start_response(status, headers, exc_info=None):
+            answer[:] = [int(status[:3]), headers]
+
+        chunks = self.app(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        return answer[0], answer[1], body
+
+    async def _body(self, proto, limit: int | None) -> bytes:
+        if limit is None:
+            return await proto()
+        # Read at most one byte over the limit: Flask then answers 413 in the API's shape without the rest.
+        chunks, size = [], 0
+        async for chunk in proto:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                break
+        return b"".join(chunks)
+
+    async def handle(self, scope, proto) -> None:
+        if scope.proto != "http":
+            proto.close(403)
+            return
+        path = scope.path
+        control = path.startswith(CONTROL_PREFIX)
+        body = await self._body(proto, self.control_max_body if control else self.api_max_body)
+        environ = self._environ(scope, body)
+        if not control and self.lifecycle is not None:
+            rule = self.lifecycle.early_fault(environ)
+            if rule is not None:
+                environ[FIRED_FAULT] = rule
+                if rule.delay_ms:
+                    await asyncio.sleep(rule.delay_ms / 1000)
+        await (self._control_pool if control else self._api_pool).run(self._respond, environ, proto)
+
+    def _respond(self, environ: dict, proto) -> None:
+        """On a pool thread: the app's answer goes to granian from here, before the loop hears it is done."""
+        status, headers, content = self._call_app(environ)
+        try:
+            proto.response_bytes(status, headers, content)
+        except RuntimeError:                # granian's ProtocolClosed: the client has gone, nobody to tell
+            pass
+
+    # -- life ----------------------------------------------------------------------------------------
+    def serve(self, *, handle_signals: bool = True) -> None:
+        """Serve until ``stop()`` (or SIGTERM/SIGINT when ``handle_signals``, which needs the main thread)."""
+        self._loop = loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._stopping, finished = asyncio.Event(), asyncio.Event()
+        if self._stop_requested:
+            self._stopping.set()
+        if handle_signals:
+            # Handlers of our own: as PID 1 (a container's entrypoint) the default action of SIGTERM is none.
+            for number in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(number, self._stopping.set)
+        self._signal.add_cb(lambda: loop.call_soon_threadsafe(finished.set))
+        worker = RSGIWorker(1, (None, self._listener), None, 1, 512, 1, 30, IN_FLIGHT, "1",
+                            HTTP1Settings(header_read_timeout=HEADER_TIMEOUT_MS, keep_alive=True), None, False, None,
+                            False, None, None, None, "tls1.3", None, [], False, (None, None))
+        worker.serve_str(_new_cbscheduler(loop, _watched(self.handle), impl_asyncio=True), loop, self._signal)
+        try:
+            loop.run_until_complete(self._run_until_stopped(finished))
+        finally:
+            loop.close()
+
+    async def _run_until_stopped(self, finished: asyncio.Event) -> None:
+        await self._stopping.wait()
+        self._signal.set()
+        try:
+            await asyncio.wait_for(finished.wait(), STOP_GRACE_S)
+        except asyncio.TimeoutError:
+            pass      # connections still open (idle keep-alives, clients that never read): exit regardless
+
+    def stop(self) -> None:
+        """From any thread."""
+        self._stop_requested = True
+        if self._loop is not None and self._stopping is not None:
+            try:
+                self._loop.call_soon_threadsafe(self._stopping.set)
+            except RuntimeError:
+                pass                    # the loop has already ended
+
+
+def _watched(handle):
+    """granian's RSGI scheduler calls back with a watcher; errors are reported to it (granian: _futures.py)."""
+    async def run(watcher):
+        try:
+            await handle(watcher.scope, watcher.proto)
+        except BaseException as exc:   # noqa: BLE001 - granian answers 500 and logs it
+            watcher.err(exc)
+            return
+        watcher.done()
+    return run

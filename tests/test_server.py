@@ -1,0 +1,361 @@
+"""The server as clients meet it: ``sandbox serve`` in its own process, hit the way misbehaving clients do.
+
+Each test is bounded in time (sockets have timeouts, every wait has a deadline). The bounds are generous
+beside what they guard against: a client locked out for 120 s, a delay of 5 s, a SIGTERM that is ignored."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+AUTH = {"Authorization": "Bearer t"}
+SLYK_AUTH = {"apikey": "t"}
+DEADLINE_S = 30
+
+
+class Served:
+    """``sandbox serve --port 0`` in a subprocess; the port comes from its readiness line."""
+
+    def __init__(self, *args: str, prefix: list[str] | None = None, read_stdout: bool = True, env: dict | None = None):
+        self.process = subprocess.Popen(
+            [*(prefix or []), sys.executable, "-m", "sandbox", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+        self.lines: queue.Queue = queue.Queue()
+        self.url = self._wait_until_listening()
+        self.port = int(self.url.rsplit(":", 1)[1])
+        if read_stdout:
+            threading.Thread(target=self._pump, daemon=True).start()
+
+    def _wait_until_listening(self) -> str:
+        found: queue.Queue = queue.Queue()
+
+        def read():
+            for raw in self.process.stdout:
+                line = raw.decode()
+                if line.startswith("listening on "):
+                    found.put(line.split()[-1])
+                    return
+            found.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+        try:
+            url = found.get(timeout=DEADLINE_S)
+        except queue.Empty:
+            url = None
+        if url is None:
+            self.stop()
+            raise RuntimeError(f"no readiness line; stderr: {self.process.stderr.read().decode()[-2000:]}")
+        return url
+
+    def _pump(self):
+        for raw in self.process.stdout:
+            self.lines.put(raw.decode())
+
+    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 10):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={**({"Content-Type": "application/json"} if data else {}),
+                                                  **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def timed(self, method: str, path: str, **kwargs):
+        started = time.perf_counter()
+        status, body = self.request(method, path, **kwargs)
+        return status, body, time.perf_counter() - started
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        for stream in (self.process.stdout, self.process.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+@pytest.fixture
+def served():
+    running = Served("--quiet")
+    yield running
+    running.stop()
+
+
+def _connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.settimeout(5)
+    return sock
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0)
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return head
+
+
+def test_port_zero_prints_the_port_it_got_in_the_readiness_line(served):
+    assert served.port > 0
+    assert served.request("GET", "/__sandbox/health")[0] == 200
+
+
+def test_a_port_in_use_is_one_line_naming_it_and_exit_1():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run([sys.executable, "-m", "sandbox", "serve", "--port", str(port), "--quiet"],
+                             capture_output=True, text=True, timeout=DEADLINE_S)
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert str(port) in lines[0] and "--port" in lines[0] and "SANDBOX_PORT" in lines[0]
+
+
+def test_paths_are_decoded_once_and_a_chunked_body_over_the_limit_is_413(served):
+    status, body = served.request("GET", "/slyk/orders/%C3%A9t%C3%A9", headers=SLYK_AUTH)
+    assert status == 404 and "été" in body["message"]
+    status, body = served.request("GET", "/slyk/orders/a%2520b", headers=SLYK_AUTH)
+    assert status == 404 and "a%20b" in body["message"]
+    sock = _connect(served.port)
+    try:
+        chunk = b"x" * (1024 * 1024 + 10)
+        sock.sendall(b"POST /slyk/orders HTTP/1.1\r\nHost: x\r\napikey: t\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n" + f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n0\r\n\r\n")
+        assert _read_response(sock).startswith(b"HTTP/1.1 413")
+    finally:
+        sock.close()
+
+
+def test_120_idle_keep_alive_connections_and_slow_senders_lock_nobody_out(served):
+    idle = []
+    try:
+        for _ in range(120):                      # a few CI jobs' connection pools, each used once then idle
+            sock = _connect(served.port)
+            sock.sendall(b"GET /__sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _read_response(sock).startswith(b"HTTP/1.1 200")
+            idle.append(sock)
+        for _ in range(20):                       # and slowloris clients that send half a request head
+            sock = _connect(served.port)
+            sock.sendall(b"GET /appx/api/v1/orders/15 HTTP/1.1\r\nHost: x\r\n")
+            idle.append(sock)
+        status, _, elapsed = served.timed("GET", "/appx/api/v1/orders/15", headers=AUTH)
+        assert status == 200 and elapsed < 2, elapsed
+    finally:
+        for sock in idle:
+            sock.close()
+
+
+def test_clients_that_never_read_their_answers_hold_no_thread(served):
+    pipelined = b"GET /slyk/orders?page[size]=50 HTTP/1.1\r\nHost: x\r\napikey: t\r\n\r\n" * 400
+    stuck = []
+    try:
+        for _ in range(8):
+            sock = _connect(served.port)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(0.5)
+            try:
+                sock.sendall(pipelined)           # hundreds of answers nobody reads
+            except (socket.timeout, OSError):
+                pass
+            stuck.append(sock)
+        time.sleep(0.5)
+        for _ in range(3):
+            status, _, elapsed = served.timed("GET", "/appx/api/v1/orders/15", headers=AUTH)
+            assert status == 200 and elapsed < 2, elapsed
+        assert served.request("GET", "/__sandbox/health")[0] == 200
+    finally:
+        for sock in stuck:
+            sock.close()
+
+
+def test_a_delay_rule_never_holds_a_thread_the_control_plane_or_other_requests_need(served):
+    assert served.request("POST", "/__sandbox/faults", {"api": "appx", "delay_ms": 5000})[0] == 201
+    results: list = []
+    delayed = [threading.Thread(target=lambda: results.append(served.timed("GET", "/appx/api/v1/orders/15",
+                                                                               headers=AUTH)))
+               for _ in range(16)]
+    started = time.perf_counter()
+    for thread in delayed:
+        thread.start()
+    time.sleep(0.5)                               # all 16 are in their delay now
+    # Another API (no rule matches it) and the control plane answer at once.
+    assert served.timed("GET", "/slyk/orders", headers=SLYK_AUTH)[2] < 2
+    timings = [served.timed("GET", "/__sandbox/faults")[2] for _ in range(3)]
+    status, _, elapsed = served.timed("DELETE", "/__sandbox/faults")
+    assert status in (200, 204)
+    assert min(timings + [elapsed]) < 0.1, timings + [elapsed]
+    assert time.perf_counter() - started < 2.5, "the control plane waited for the delayed requests"
+    for thread in delayed:
+        thread.join(DEADLINE_S)
+    assert len(results) == 16 and all(status == 200 and took >= 4.5 for status, _, took in results)
+
+
+def test_the_drop_fault_closes_the_connection_with_no_answer(served):
+    assert served.request("POST", "/__sandbox/faults", {"api": "appx", "drop": True, "times": 1})[0] == 201
+    others = [_connect(served.port) for _ in range(3)]   # other connections of the same client stay open
+    sock = _connect(served.port)
+    try:
+        sock.sendall(b"GET /appx/api/v1/orders/15 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n")
+        try:
+            received = sock.recv(65536)
+        except ConnectionResetError:
+            received = b""
+        assert received == b""
+        for other in others:
+            other.sendall(b"GET /__sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _read_response(other).startswith(b"HTTP/1.1 200")
+    finally:
+        for each in [sock, *others]:
+            each.close()
+    assert served.request("GET", "/appx/api/v1/orders/15", headers=AUTH)[0] == 200   # the rule fired once
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        journal = served.request("GET", "/__sandbox/requests?api=appx")[1]
+        if [entry["status"] for entry in journal["requests"]] == [499, 200]:
+            break
+        time.sleep(0.05)
+    assert [entry["status"] for entry in journal["requests"]] == [499, 200]
+
+
+def _exit_code_after_sigterm(process: subprocess.Popen, pid: int) -> tuple[int, float]:
+    started = time.perf_counter()
+    os.kill(pid, signal.SIGTERM)
+    try:
+        code = process.wait(5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+        return -1, time.perf_counter() - started
+    return code, time.perf_counter() - started
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_sigterm_and_sigint_exit_0_even_with_connections_open(number):
+    running = Served("--quiet")
+    keep_alive = _connect(running.port)
+    keep_alive.sendall(b"GET /__sandbox/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    _read_response(keep_alive)
+    try:
+        started = time.perf_counter()
+        running.process.send_signal(number)
+        assert running.process.wait(5) == 0
+        assert time.perf_counter() - started < 2
+    finally:
+        keep_alive.close()
+        running.stop()
+
+
+def test_sigterm_with_delayed_requests_in_flight_still_exits_0_within_2_s(served):
+    assert served.request("POST", "/__sandbox/faults", {"api": "appx", "delay_ms": 5000})[0] == 201
+    outcomes: list = []
+
+    def delayed():
+        try:
+            outcomes.append(served.request("GET", "/appx/api/v1/orders/15", headers=AUTH)[0])
+        except OSError as exc:          # the server went away mid-delay: the connection closes
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=delayed) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    code, elapsed = _exit_code_after_sigterm(served.process, served.process.pid)
+    assert code == 0 and elapsed < 2, (code, elapsed)
+    for thread in threads:
+        thread.join(DEADLINE_S)
+    assert len(outcomes) == 4 and 200 not in outcomes
+
+
+def _child_of(pid: int) -> int:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.02)
+    raise RuntimeError("unshare started no child")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/bin/unshare").exists(), reason="needs root and unshare")
+def test_sigterm_as_pid_1_exits_0():
+    """A container's entrypoint: PID 1 gets no default signal action, so SIGTERM needs a handler."""
+    running = Served("--quiet", prefix=["unshare", "--pid", "--fork", "--mount-proc"])
+    try:
+        assert running.request("GET", "/__sandbox/health")[0] == 200
+        pid_1 = _child_of(running.process.pid)         # PID 1 inside its namespace
+        assert Path(f"/proc/{pid_1}/status").read_text().count("NSpid") == 1
+        assert "\t1\n" in next(line + "\n" for line in Path(f"/proc/{pid_1}/status").read_text().splitlines()
+                               if line.startswith("NSpid"))
+        code, elapsed = _exit_code_after_sigterm(running.process, pid_1)
+        assert code == 0 and elapsed < 2, (code, elapsed)
+    finally:
+        running.stop()
+
+
+CREATE = json.loads((Path(__file__).parent.parent / "fixtures/slyk/examples/create-order.json").read_text())["request"]
+
+
+def _health_and_kept_writes(running: Served) -> None:
+    """Creates answer 2xx and are kept (read back), and health answers: the log's reader is not needed."""
+    for _ in range(2):
+        status, body = running.request("POST", "/slyk/orders", CREATE["body"], headers=CREATE["headers"])
+        assert status == 200, body
+        order_id = body["data"]["id"]
+        assert running.request("GET", f"/slyk/orders/{order_id}", headers=CREATE["headers"])[0] == 200
+    assert running.request("GET", "/__sandbox/health")[0] == 200
+
+
+def test_a_closed_stdout_drops_log_lines_and_fails_nothing():
+    running = Served(read_stdout=False)            # the access log is on
+    try:
+        running.process.stdout.close()             # `sandbox serve | head -1`: the reader is gone
+        for _ in range(20):
+            assert running.request("GET", "/appx/api/v1/orders/15", headers=AUTH)[0] == 200
+        _health_and_kept_writes(running)
+        running.process.terminate()
+        assert running.process.wait(5) == 0
+        assert running.process.stderr.read().decode().count("being dropped") == 1
+    finally:
+        running.stop()
+
+
+def test_a_stdout_nobody_reads_fills_and_nothing_hangs():
+    running = Served(read_stdout=False)            # a parent's pipe, never drained after the readiness line
+    try:
+        long_query = "?" + "x" * 6000
+        for _ in range(40):                        # ~240 kB of log lines: far beyond a pipe's 64 kB
+            status, _, elapsed = running.timed("GET", "/__sandbox/health" + long_query, timeout=5)
+            assert status == 200 and elapsed < 2
+        _health_and_kept_writes(running)
+        code, elapsed = _exit_code_after_sigterm(running.process, running.process.pid)
+        assert code == 0 and elapsed < 2
+    finally:
+        running.stop()
