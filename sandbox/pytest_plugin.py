@@ -19,7 +19,7 @@ import threading
 import urllib.parse
 from typing import Any, Iterator
 
-from sandbox.client import SESSION_HEADER, ControlError, call
+from sandbox.client import SESSION_HEADER, ControlError, ControlMethods, call
 
 # Settings a test server takes from its caller only, never from the environment.
 ISOLATED = {"DATA_DIR": None, "FIXTURES_DIR": None}
@@ -83,7 +83,7 @@ class SandboxServer:
         self.stop()
 
 
-class Sandbox:
+class Sandbox(ControlMethods):
     """A test's handle on the running sandbox, through its HTTP control plane; one session's view of it."""
 
     def __init__(self, server: SandboxServer, session: str | None = None, *, touched: set[str] | None = None):
@@ -113,60 +113,6 @@ class Sandbox:
             return call(self.server.base_url, verb, path, body, query=query, headers=self.headers)
         except ControlError as error:
             raise AssertionError(str(error)) from None
-
-    def reset(self, api: str | None = None) -> None:
-        self.control("POST", "/reset", api=api)
-
-    def requests(self, **filters) -> list[dict]:
-        """The journal, oldest first, filtered as GET /__sandbox/requests filters it:
-        ``requests(api="slyk", method="POST", path="*/orders*", status=409, since=12, limit=5)``."""
-        return self.control("GET", "/requests", **filters)["requests"]
-
-    def fault(self, **rule) -> dict:
-        """Add a fault rule: ``fault(api="shop", path="*/orders", status=503, times=1)``."""
-        return self.control("POST", "/faults", rule)
-
-    def faults(self) -> list[dict]:
-        return self.control("GET", "/faults")["faults"]
-
-    def freeze(self, now: str) -> None:
-        self.control("PUT", "/clock", {"now": now})
-
-    def advance(self, seconds: float) -> None:
-        self.control("PUT", "/clock", {"advance_seconds": seconds})
-
-    def unfreeze(self) -> None:
-        self.control("DELETE", "/clock")
-
-    def snapshot(self, name: str = "snapshot", api: str | None = None) -> str:
-        self.control("POST", f"/snapshots/{urllib.parse.quote(name)}", api=api)
-        return name
-
-    def restore(self, name: str = "snapshot") -> None:
-        self.control("POST", f"/snapshots/{urllib.parse.quote(name)}/restore")
-
-    def subscribe(self, api: str, url: str, events: list[str] | None = None) -> dict:
-        """Subscribe a URL to an API's webhooks (all its events when ``events`` is None)."""
-        return self.control("POST", "/webhooks", {"api": api, "url": url, **({"events": events} if events else {})})
-
-    def outbox(self, **filters) -> list[dict]:
-        return self.control("GET", "/webhooks/outbox", **filters)["events"]
-
-    def flush(self) -> list[dict]:
-        """Deliver every pending webhook now; returns the outbox."""
-        return self.control("POST", "/webhooks/flush")["events"]
-
-    def state(self, api: str | None = None) -> dict:
-        return self.control("GET", "/state", api=api)["apis"]
-
-    def make(self, api: str, table: str, count: int = 1, **overrides) -> list[dict]:
-        """Records made the way the API makes them: ``make("shop", "orders", 3, status="processing")``."""
-        path = f"/factories/{urllib.parse.quote(api)}/{urllib.parse.quote(table)}"
-        return self.control("POST", path, overrides, count=count)["records"]
-
-    def scenario(self, api: str, name: str) -> dict[str, list[dict]]:
-        """A named arrangement (``GET /__sandbox/scenarios``): table -> the records it made."""
-        return self.control("POST", f"/scenarios/{urllib.parse.quote(api)}/{urllib.parse.quote(name)}", {})["records"]
 
     def clean(self) -> None:
         """Seeded state, empty journal, no faults, no snapshots, no webhooks, real time."""

@@ -315,3 +315,13 @@ def test_mittwalds_documented_base_url_with_v2_maps_like_the_clients_without_it(
     hosts = VendorHosts.build([ApiPlace("mittwald", "/mittwald", "/v2")],
                               {"mittwald": "https://api.mittwald.de/v2"}, {})
     assert hosts.resolve("https://api.mittwald.de/v2/orders/x").path == "/mittwald/v2/orders/x"
+
+
+def test_the_mock_handle_makes_records_through_the_factories():
+    import requests
+    from sandbox import mock
+
+    with mock() as handle:
+        made = handle.make("slyk", "orders", orderStatus="fulfilled", paymentStatus="fully_paid")
+        answer = requests.get(f"https://api.slyk.io/orders/{made[0]['id']}", headers={"apikey": "k"}).json()
+        assert answer["data"]["orderStatus"] == "fulfilled"

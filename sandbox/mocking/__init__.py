@@ -18,6 +18,7 @@ import inspect
 from typing import Any
 from urllib.parse import quote
 
+from sandbox.client import ControlMethods
 from sandbox.mocking.clients import Dropped, HostBlocked, Reply, interceptors
 from sandbox.mocking.hosts import HOSTS_VARIABLE, ApiPlace, HostsArgument, VendorHosts
 
@@ -31,14 +32,14 @@ ISOLATED = {"DATA_DIR": None, "FIXTURES_DIR": None}
 SET_BY_WSGI = {"host", "content-length", "transfer-encoding"}
 
 
-class Mock:
+class Mock(ControlMethods):
     """The handle of one in-process sandbox and the interception of its vendors' hosts.
 
     ``start()``/``stop()`` (or ``with``, or the decorator) switch interception on and off. The first
     activation starts from the seeded state (plus whatever was arranged on the handle before it); every
     later one starts clean again (state, journal, faults, snapshots, webhooks, sessions, clock). The
-    control methods work at any time, inside or outside an activation; ``control()`` reaches every
-    /__sandbox route, so a ``make()`` for factories is one line here once their routes exist.
+    control methods (``sandbox.client.ControlMethods``: reset, requests, fault, freeze, make, scenario, ...)
+    work at any time, inside or outside an activation; ``control()`` reaches every /__sandbox route.
     """
 
     def __init__(self, hosts: HostsArgument | None = None, *, block_other_hosts: bool = False,
@@ -158,38 +159,6 @@ class Mock:
         if response.status_code >= 400:
             raise AssertionError(f"sandbox control {verb} {path}: {response.status_code} {response.get_data(True)}")
         return response.get_json(silent=True)
-
-    def reset(self, api: str | None = None) -> None:
-        """Back to the seeded state (one API, or all)."""
-        self.control("POST", "/reset", api=api)
-
-    def requests(self, **filters) -> list[dict]:
-        """The journal, oldest first: ``requests(api="slyk", method="POST", path="/slyk/orders*", status=409)``
-        (paths are the sandbox's: the mount, then the vendor's path)."""
-        return self.control("GET", "/requests", **filters)["requests"]
-
-    def fault(self, **rule) -> dict:
-        """Add a fault rule: ``fault(api="slyk", path="*/orders", status=503, times=1)``."""
-        return self.control("POST", "/faults", rule)
-
-    def freeze(self, now: str) -> None:
-        self.control("PUT", "/clock", {"now": now})
-
-    def advance(self, seconds: float) -> None:
-        self.control("PUT", "/clock", {"advance_seconds": seconds})
-
-    def unfreeze(self) -> None:
-        self.control("DELETE", "/clock")
-
-    def state(self, api: str | None = None) -> dict:
-        return self.control("GET", "/state", api=api)["apis"]
-
-    def snapshot(self, name: str = "snapshot", api: str | None = None) -> str:
-        self.control("POST", f"/snapshots/{quote(name)}", api=api)
-        return name
-
-    def restore(self, name: str = "snapshot") -> None:
-        self.control("POST", f"/snapshots/{quote(name)}/restore")
 
     def clean(self) -> None:
         """Seeded state, empty journal, no faults, snapshots, webhooks or named sessions, real time."""
