@@ -16,7 +16,7 @@ from http import HTTPStatus
 from typing import Iterable
 from urllib.parse import parse_qsl
 
-from sandbox.core.journal import Entry, mask
+from sandbox.core.journal import Entry, header_name, mask
 
 HAR_VERSION = "1.2"
 HAR_MIME_TYPE = "application/json"   # what a HAR file is; browsers import it from a download
@@ -49,20 +49,21 @@ def _status_text(status: int) -> str:
 
 def entry(item: Entry, base_url: str) -> dict:
     """One journal entry as a HAR entry; ``base_url`` (scheme and host) makes its URL absolute."""
-    query = item.query.decode("latin-1")
+    query = item.query
+    headers = [(header_name(key), value) for key, value in item.headers]   # the environ's HTTP_X_API_KEY
     request_truncated, response_truncated = item.truncated
     har_request: dict = {
         "method": item.method,
         "url": base_url.rstrip("/") + item.path + (f"?{query}" if query else ""),
         "httpVersion": "HTTP/1.1",
         "cookies": [],
-        "headers": [{"name": name, "value": mask(name, value, item.secret)} for name, value in item.headers],
+        "headers": [{"name": name, "value": mask(name, value, item.secret)} for name, value in headers],
         "queryString": [{"name": name, "value": value} for name, value in parse_qsl(query, keep_blank_values=True)],
         "headersSize": -1,
         "bodySize": len(item.request_body),
     }
     if item.request_body:
-        content_type = next((value for name, value in item.headers if name.lower() == "content-type"), "")
+        content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
         har_request["postData"] = {"mimeType": content_type or _mime_type(item.request_body, request_truncated),
                                    "text": _text(item.request_body, request_truncated)}
     content = {"size": len(item.response_body), "mimeType": _mime_type(item.response_body, response_truncated)}

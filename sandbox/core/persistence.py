@@ -20,6 +20,7 @@ dropped. Anything else that does not read stops the start, naming the file, the 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -32,6 +33,7 @@ from tinydb.storages import Storage
 
 COMPACT_BYTES = 8 * 1024 * 1024     # a log larger than this is folded into the snapshot in the background
 _LOG_NAME = re.compile(r"^(?P<api>[a-z0-9_-]+)\.(?P<generation>\d+)\.log$")
+log = logging.getLogger("sandbox")
 _HINT = ("move the file away (the API then starts from its seed), or restore it from a backup, "
          "and start again")
 
@@ -55,6 +57,15 @@ def decode(raw: bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return json.loads(raw)
+
+
+def _after_rename(step, path: Path) -> None:
+    """A step after a snapshot's rename, which is the point it counts: its failure is logged, never raised,
+    so that what counts on disk and what the store believes never differ."""
+    try:
+        step()
+    except OSError as exc:
+        log.warning("%s: written, but a step after it failed: %s", path, exc)
 
 
 def fsync_dir(path: Path) -> None:
@@ -88,10 +99,10 @@ class AtomicJSONStorage(Storage):
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path)
-            fsync_dir(self.path.parent)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        _after_rename(lambda: fsync_dir(self.path.parent), self.path)
 
 
 class Log:
@@ -108,6 +119,8 @@ class Log:
         self._size = path.stat().st_size if path.exists() else 0
         self._appended = 0
         self._synced = 0
+        self._tail = (0, self._size)               # (lines appended, bytes): set at once, read by sync
+        self._synced_size = self._size
         self._sync_lock = threading.Lock()
         self.failed: OSError | None = None      # an fsync failed: nothing appended since can be trusted
         if not path.exists():
@@ -121,6 +134,10 @@ class Log:
     @property
     def appended(self) -> int:
         return self._appended
+
+    @property
+    def synced(self) -> int:
+        return self._synced
 
     def append(self, change: Any) -> tuple[int, int]:
         """Write one commit; returns the ticket ``sync`` takes. On failure the file is as before."""
@@ -153,6 +170,7 @@ class Log:
             raise PersistenceError(exc.errno, f"{self.path}: {exc.strerror}") from exc
         self._size += len(line)
         self._appended += 1
+        self._tail = (self._appended, self._size)
         return fd, self._appended
 
     def sync(self, ticket: tuple[int, int]) -> None:
@@ -164,29 +182,42 @@ class Log:
                     return                              # another commit's fsync covered this one
                 if self.failed is not None:
                     raise PersistenceError(f"{self.path}: fsync failed ({self.failed.strerror})") from self.failed
-                target = self._appended
+                target, target_size = self._tail
                 try:
                     os.fsync(fd)
                 except OSError as exc:
                     # After a failed fsync the kernel may have dropped the dirty pages: trust nothing more.
+                    # The commits behind the unsynced lines are undone and answered 503, so their lines go too
+                    # (as far as the disk still lets us), lest a restart bring them back.
                     self.failed = exc
+                    try:
+                        os.ftruncate(fd, self._synced_size)
+                        os.fsync(fd)
+                    except OSError:
+                        pass
                     raise PersistenceError(exc.errno, f"{self.path}: fsync failed: {exc.strerror}") from exc
                 self._synced = max(self._synced, target)
+                self._synced_size = max(self._synced_size, target_size)
         finally:
-            os.close(fd)
+            try:
+                os.close(fd)
+            except OSError:         # the line is on disk (or the error was raised above): nothing to add
+                pass
 
     def sync_all(self) -> None:
         """Every line appended so far on disk (before the log is folded into a snapshot)."""
         with self._sync_lock:
-            if self._synced >= self._appended:
+            if self.failed is not None:     # its lines may be lost, and the commits behind them were undone
+                raise PersistenceError(f"{self.path}: fsync failed ({self.failed.strerror})") from self.failed
+            target, target_size = self._tail
+            if self._synced >= target:
                 return
-            target = self._appended
             fd = os.open(self.path, os.O_WRONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            self._synced = target
+            self._synced, self._synced_size = target, target_size
 
 
 def read_log(path: Path) -> tuple[list[dict], int]:
@@ -229,6 +260,8 @@ class ApiFiles:
         self.snapshot_path = data_dir / f"{api}.json"
         self.generation = 0
         self.log: Log | None = None
+        # (log, line number) -> what the commit changed, until its line is fsync'd: a failed fsync undoes them.
+        self.unsynced: dict[tuple[Log, int], list] = {}
         self.compacting = threading.Lock()   # one snapshot write at a time; taken before the store's lock
 
     def _log_path(self, generation: int) -> Path:
@@ -289,6 +322,9 @@ class ApiFiles:
     def open_log(self) -> None:
         self.log = Log(self._log_path(self.generation))
 
+    def new_log(self, generation: int) -> Log:
+        return Log(self._log_path(generation))
+
     # -- snapshots -----------------------------------------------------------------------------------
     def start_generation(self) -> Log:
         """Under the store's lock: further commits go to a new log; returns the old one."""
@@ -303,10 +339,13 @@ class ApiFiles:
         document["_next_ids"] = {"1": next_ids}
         document["_meta"] = {"1": {"generation": generation}}
         AtomicJSONStorage(self.snapshot_path).write(document)
-        for old, path in self._logs():
-            if old < generation:
-                path.unlink(missing_ok=True)
-        fsync_dir(self.dir)
+
+        def drop_older_logs():
+            for old, path in self._logs():
+                if old < generation:
+                    path.unlink(missing_ok=True)
+            fsync_dir(self.dir)
+        _after_rename(drop_older_logs, self.snapshot_path)
 
 
 def apply_change(rows: dict[str, dict], next_ids: dict[str, int], change: dict) -> None:

@@ -228,16 +228,27 @@ class Table:
                 moved.add(old[0])
             elif record_id not in first:
                 first[record_id] = old
-        touched, puts, dels = [], [], []
+        touched, puts, dels, appended = [], [], [], set()
         for record_id, old in first.items():
             new = self._rows.get(record_id, _MISSING)
-            if new is old:
+            if new is old and record_id not in moved:
                 continue
             touched.append((record_id, old, new))
             if new is _MISSING or record_id in moved:
                 dels.append(record_id)          # a record deleted and put back goes to the end, as here
             if new is not _MISSING:
-                puts.append(new)
+                if old is _MISSING or record_id in moved:
+                    appended.add(record_id)     # at the end of the table now, in the order replay must keep
+                else:
+                    puts.append(new)            # replaced in its place
+        if appended:
+            tail = []
+            for record_id in reversed(self._rows):      # the appended records are the table's last ones
+                if record_id in appended:
+                    tail.append(self._rows[record_id])
+                    if len(tail) == len(appended):
+                        break
+            puts.extend(reversed(tail))
         entry = {}
         if puts:
             entry["put"] = puts
@@ -346,6 +357,7 @@ class ApiState:
         self._on_logged = on_logged                 # after a logged commit (the store may compact)
         self._after_commit: list[Callable[[], None]] | None = None   # not None while a transaction is open
         self.writes = 0                             # commits that changed something
+        self.detached = False                       # replaced by a reset or restore: takes no more commits
         # Facts a backend derives once from this state instead of per request; a copy starts empty, so
         # only facts that the backend's own writes keep true belong here (shop: item ids taken ahead).
         self.memo: dict[str, Any] = {}
@@ -371,6 +383,9 @@ class ApiState:
                 table.begin()
             self._after_commit = []
             try:
+                if self.detached:
+                    raise Unavailable("The state was reset or replaced while this request ran, so nothing "
+                                      "changed; send it again.")
                 yield self
                 pending = self._log_changes(tables)
             except BaseException as exc:
@@ -404,18 +419,31 @@ class ApiState:
         if not entry:
             return None
         log_file = self.files.log
-        return log_file, log_file.append(entry), touched
+        ticket = log_file.append(entry)
+        self.files.unsynced[(log_file, ticket[1])] = [(table, records) for table, records in touched.items()]
+        return log_file, ticket, touched
 
     def _sync(self, log_file, ticket: tuple[int, int], touched: dict) -> None:
         try:
             log_file.sync(ticket)
         except PersistenceError as exc:
             with self.lock:
-                for table, records in touched.items():
-                    table.revert(records)
+                # Every commit not yet on disk goes, newest first (one fsync covers a group: a commit built on
+                # another one of the group must be undone before it), whichever of them sees the failure.
+                unsynced = self.files.unsynced
+                for key in sorted((k for k in unsynced if k[0] is log_file), key=lambda k: k[1], reverse=True):
+                    for table, records in unsynced.pop(key):
+                        table.revert(records)
             raise Unavailable(_not_kept(exc)) from exc
+        with self.lock:
+            unsynced = self.files.unsynced
+            for key in [k for k in unsynced if k[0] is log_file and k[1] <= log_file.synced]:
+                del unsynced[key]
         if self._on_logged is not None:
-            self._on_logged(self)
+            try:
+                self._on_logged(self)
+            except Exception:       # a compaction that cannot start is retried after the next commit
+                log.exception("%s: could not start a compaction", self.api)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current transaction has committed and is kept (never if it rolls
@@ -554,19 +582,35 @@ class Store:
         if self._data_dir is None or session != DEFAULT_SESSION:
             with self.lock:
                 for api, saved in snapshot.items():
+                    if api in states:
+                        states[api].detached = True
                     states[api] = saved.copy()
             return
         with ExitStack() as held:
-            for api in snapshot:                    # the compaction locks first, then the store's
+            for api in sorted(snapshot):            # the compaction locks first, in one order, then the store's
                 held.enter_context(self._files[api].compacting)
             held.enter_context(self.lock)
+            written: list[str] = []
             for api, saved in snapshot.items():
                 state = self._attach(api, saved.copy())
                 try:
                     self._write_snapshot(api, state)
                 except OSError as exc:
+                    self._unwrite(written, states)
                     raise Unavailable(_not_kept(exc)) from exc
-                states[api] = state
+                written.append(api)
+            for api in written:
+                states[api].detached = True
+                states[api] = self._attach(api, snapshot[api].copy())
+
+    def _unwrite(self, written: list[str], states: dict[str, ApiState]) -> None:
+        """A multi-API restore failed part-way: put the APIs already written back on disk as they are in
+        memory, so that memory and disk agree and the error means nothing changed."""
+        for api in written:
+            try:
+                self._write_snapshot(api, states[api])
+            except OSError as exc:     # disk and memory now differ: the disk is what a restart shows
+                log.error("%s: could not put the snapshot back after a failed restore: %s", api, exc)
 
     def build(self, api: str, data: Mapping[str, list[Record]]) -> ApiState:
         """A detached state from plain data (table -> records); raises KeyError/TypeError on bad data."""
@@ -637,9 +681,9 @@ class Store:
         state (a new generation). A failure leaves the files as they were."""
         files = self._files[api]
         generation = files.generation + 1
+        new_log = files.new_log(generation)                 # before the snapshot: a failure changes nothing
         files.write_snapshot(state.export(), state.next_ids(), generation)
-        files.generation = generation
-        files.open_log()
+        files.generation, files.log = generation, new_log
 
     def _maybe_compact(self, state: ApiState) -> None:
         files = state.files

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+import time
 
 import pytest
 
@@ -183,3 +184,139 @@ def test_a_replaced_record_keeps_its_place_in_the_indexes_it_stays_in():
     table.update(1, {"order": 8})
     assert [r["id"] for r in table.where("order", 7)] == [2]
     assert [r["id"] for r in table.where("order", 8)] == [1]
+
+
+# -- found by review: races and partial failures around resets, compactions and grouped fsyncs -----------
+def two_api_store(data_dir) -> Store:
+    return Store({api: {"orders": ("user",)} for api in ("a", "b")},
+                 {api: (lambda: {"orders": list(SEEDED)}) for api in ("a", "b")}, data_dir)
+
+
+def test_two_imports_naming_the_apis_in_opposite_orders_never_deadlock(tmp_path, monkeypatch):
+    store = two_api_store(tmp_path)
+    real = persistence.ApiFiles.write_snapshot
+
+    def slow(self, *args):
+        time.sleep(0.05)
+        return real(self, *args)
+    monkeypatch.setattr(persistence.ApiFiles, "write_snapshot", slow)
+    runs = [threading.Thread(target=store.restore, args=(order,), daemon=True) for order in (
+        {"a": store.seeded("a"), "b": store.seeded("b")}, {"b": store.seeded("b"), "a": store.seeded("a")})]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(10)
+    assert not any(run.is_alive() for run in runs)
+
+
+def test_a_request_that_began_before_a_reset_cannot_commit_into_the_reset_state(tmp_path):
+    store = store_in(tmp_path)
+    before = store.state("shop")            # what a request's backend holds from its start
+    store.reset("shop")
+    with pytest.raises(Unavailable, match="reset or replaced while this request ran"):
+        with before.transaction() as state:
+            state["orders"].insert({"user": 99})
+    assert orders(store) == SEEDED and orders(store_in(tmp_path)) == SEEDED
+
+
+def test_a_restore_that_fails_for_one_api_changes_no_api(tmp_path, monkeypatch):
+    store = two_api_store(tmp_path)
+    for api in ("a", "b"):
+        with store.state(api).transaction() as state:
+            state["orders"].insert({"user": 3})
+    real = persistence.AtomicJSONStorage.write
+
+    def full_for_b(self, data):
+        if self.path.name == "b.json":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, data)
+    monkeypatch.setattr(persistence.AtomicJSONStorage, "write", full_for_b)
+    with pytest.raises(Unavailable):
+        store.reset()
+    monkeypatch.undo()
+    assert {api: len(store.state(api)["orders"]) for api in "ab"} == {"a": 3, "b": 3}
+    again = two_api_store(tmp_path)
+    assert {api: len(again.state(api)["orders"]) for api in "ab"} == {"a": 3, "b": 3}
+
+
+def test_a_failing_step_after_the_snapshot_rename_loses_no_later_commit(tmp_path, monkeypatch):
+    store = store_in(tmp_path)
+    real = persistence.fsync_dir
+    calls = []
+
+    def once_broken(path):
+        calls.append(path)
+        if len(calls) == 2:                 # the directory fsync after the snapshot's rename
+            raise OSError(errno.EIO, "Input/output error")
+        return real(path)
+    monkeypatch.setattr(persistence, "fsync_dir", once_broken)
+    store.reset("shop")
+    monkeypatch.undo()
+    insert(store, 3)
+    assert orders(store_in(tmp_path)) == SEEDED + [{"id": 3, "user": 3}]
+
+
+def test_grouped_commits_whose_fsync_fails_are_all_undone_newest_first(tmp_path, monkeypatch):
+    store = store_in(tmp_path)
+    second_appended, first_failed = threading.Event(), threading.Event()
+    real_sync = persistence.Log.sync
+
+    def grouped(self, ticket):              # both lines are appended before either fsync runs
+        (second_appended if ticket[1] == 1 else first_failed).wait(5)
+        return real_sync(self, ticket)
+    monkeypatch.setattr(persistence.Log, "sync", grouped)
+    failing(monkeypatch, "fsync", errno.EIO)
+    outcome = {}
+
+    def create():
+        try:
+            insert(store, 7)
+        except Unavailable:
+            outcome["create"] = 503
+        first_failed.set()
+
+    def update():
+        try:
+            with store.state("shop").transaction() as state:
+                state["orders"].update(3, {"user": 8})
+                second_appended.set()
+        except Unavailable:
+            outcome["update"] = 503
+    creating = threading.Thread(target=create)
+    creating.start()
+    while store.state("shop")["orders"].get(3) is None:
+        time.sleep(0.01)
+    updating = threading.Thread(target=update)
+    updating.start()
+    creating.join(10)
+    updating.join(10)
+    assert outcome == {"create": 503, "update": 503}
+    assert orders(store) == SEEDED, "a commit whose client got 503 is gone from memory too"
+
+
+def test_a_compaction_never_keeps_a_commit_whose_fsync_failed(tmp_path, monkeypatch):
+    store = store_in(tmp_path)
+    failing(monkeypatch, "fsync", errno.EIO)
+    with pytest.raises(Unavailable):
+        insert(store, 7)
+    with pytest.raises(OSError):
+        store.compact("shop")
+    monkeypatch.undo()
+    assert orders(store_in(tmp_path)) == SEEDED
+
+
+def test_records_moved_to_the_end_are_replayed_in_their_final_order(tmp_path):
+    store = store_in(tmp_path)
+    with store.state("shop").transaction() as state:
+        table = state["orders"]
+        first = table.get(1)
+        table.delete(1)
+        table.insert({"user": 3})
+        table.insert({**first, "user": 5})
+    with store.state("shop").transaction() as state:
+        second = state["orders"].get(2)
+        state["orders"].delete(2)
+        state["orders"].insert(second)        # the same record, now last
+    expected = [r["id"] for r in orders(store)]
+    assert expected == [3, 1, 2]
+    assert [r["id"] for r in orders(store_in(tmp_path))] == expected
