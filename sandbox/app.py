@@ -85,6 +85,7 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
         compact_bytes=int(app.config["COMPACT_BYTES"]),
         on_evict=lambda session: box.forget_session(session),
         on_seeded=_freeze_long_lived if app.config["GC_FREEZE"] else None,
+        freeze_loaded=bool(app.config["GC_FREEZE"]),
     )
     clock = Clock()
     box = Sandbox(app.config, store, clock, {spec.name: spec for spec in specs}, journal, faults,

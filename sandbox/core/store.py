@@ -467,11 +467,17 @@ class ApiState:
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(*, freeze: bool = False) -> Iterator[None]:
+    """No collection while a large state is built; ``freeze``: what was built is long-lived, so it goes to
+    the permanent generation (collected first, while the heap is small, so no garbage goes with it)."""
+    if freeze:
+        gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
+        if freeze:
+            gc.freeze()
     finally:
         if enabled:
             gc.enable()
@@ -500,10 +506,12 @@ class Store:
                  seeders: Mapping[str, Callable[[], Mapping[str, list[Record]]]],
                  data_dir: str | Path | None = None, *, max_sessions: int = 64,
                  on_evict: Callable[[str], None] | None = None, on_seeded: Callable[[], None] | None = None,
+                 freeze_loaded: bool = False,
                  compact_bytes: int = COMPACT_BYTES):
         self.lock = threading.RLock()
         self._seeding = threading.Lock()
         self._on_seeded = on_seeded or (lambda: None)
+        self._freeze_loaded = freeze_loaded
         self._schemas = {api: {t: tuple(ix) for t, ix in tables.items()} for api, tables in schemas.items()}
         self._seeders = dict(seeders)
         self._data_dir = Path(data_dir) if data_dir else None
@@ -658,15 +666,19 @@ class Store:
         if not self._files:
             check_data_dir(self._data_dir)
         files = self._files[api] = ApiFiles(self._data_dir, api)
-        with collector_paused():    # hundreds of thousands of new containers: no collection would free any
+        # Hundreds of thousands of new containers: no collection would free any, and with ``freeze_loaded``
+        # they go straight to the permanent generation (the collector never walks them again).
+        with collector_paused(freeze=self._freeze_loaded):
             loaded = files.load(self._schemas[api])
+            if loaded is not None:
+                rows, next_ids = loaded
+                state = self._attach(api, self._build(api, {name: list(records.values())
+                                                            for name, records in rows.items()}))
+                del rows
         if loaded is None:
             state = self._attach(api, self.seeded(api).copy())
             self._write_snapshot(api, state)
             return state
-        rows, next_ids = loaded
-        with collector_paused():
-            state = self._attach(api, self._build(api, {name: list(records.values()) for name, records in rows.items()}))
         for name, table in state.tables.items():
             table.reserve_ids(next_ids.get(name, 1))
         files.open_log()
