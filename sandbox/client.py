@@ -9,7 +9,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
+from typing import Any, Callable
 
 # The server's own names for these headers (sandbox.app.SESSION_HEADER, sandbox.control.ADMIN_HEADER; a test
 # checks they agree), repeated here so that a client never imports the server.
@@ -51,11 +51,10 @@ def call(base_url: str, verb: str, path: str, body: Any = None, *, query: dict |
 
 
 class ControlMethods:
-    """The control plane's calls as methods, for any handle with a ``control(verb, path, body, /, **query)``:
-    the pytest plugin's (over HTTP) and ``sandbox.mock()``'s (in process) share them."""
+    """The control plane's calls as methods, for a handle class that defines ``control(verb, path, body, /,
+    **query)``: the pytest plugin's ``Sandbox`` (over HTTP) and ``sandbox.mock()``'s ``Mock`` (in process)."""
 
-    def control(self, verb: str, path: str, body: Any = None, /, **query) -> Any:
-        raise NotImplementedError
+    control: Callable[..., Any]     # defined by the handle class
 
     def reset(self, api: str | None = None) -> None:
         """Back to the seeded state (one API, or all)."""

@@ -153,20 +153,8 @@ def test_mittwalds_official_client_with_its_default_base_url():
 EXPECTED_PASSES = 1 + 6 + 8
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """The project built as a wheel once and installed (without its dependencies) into an empty directory."""
-    tmp_path = tmp_path_factory.mktemp("mock-wheel")
-    wheels, target = tmp_path / "wheels", tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels), str(ROOT)],
-                   check=True, capture_output=True, timeout=300)
-    wheel = next(wheels.glob("order_sandbox-*.whl"))
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
-                    str(wheel)], check=True, capture_output=True, timeout=300)
-    return target
-
-
-def test_a_project_that_installs_the_wheel_mocks_the_vendors_hosts(installed, tmp_path):
+def test_a_project_that_installs_the_wheel_mocks_the_vendors_hosts(installed_wheel, tmp_path):
+    installed = installed_wheel             # tests/conftest.py: built once per test session
     (tmp_path / "test_client.py").write_text(CLIENT_SUITE.format(target=str(installed)))
     env = {**os.environ, "PYTHONPATH": str(installed),
            "SANDBOX_MOCK_HOSTS": "formations=https://formations.example.test"}
