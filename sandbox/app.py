@@ -50,9 +50,6 @@ class Sandbox:
     access_log: AccessLog | None = None     # set by `sandbox serve` unless --quiet
     lifecycle: Lifecycle | None = None      # core/lifecycle.py: the before- and after-request steps
 
-    def api_for_path(self, path: str) -> ApiSpec | None:
-        return next((spec for spec in self.apis.values() if spec.owns(path)), None)
-
     def forget_session(self, session: str) -> None:
         """A session evicted or dropped takes its journal, faults and snapshots with it."""
         self.journal.clear(session)
@@ -205,7 +202,7 @@ def _render_error(exc: Exception):
     if isinstance(exc, DroppedConnection):
         raise exc
     box: Sandbox = current_app.extensions["sandbox"]
-    spec = box.api_for_path(request.path)
+    spec = box.lifecycle.api_for_path(request.path)
     err = _as_sandbox_error(exc, spec)
     body, status = spec.render_error(err) if spec else control.render_error(err)
     response = current_app.json.response(body) if body is not None else current_app.response_class(status=status)

@@ -138,7 +138,6 @@ def _say(line: str) -> None:
         click.echo(line)
         sys.stdout.flush()
     except OSError:
-        import os
         sys.stdout = open(os.devnull, "w")
 
 

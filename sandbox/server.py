@@ -25,16 +25,18 @@ import signal
 import socket
 import sys
 import threading
+from io import BytesIO
 from typing import Callable
 
 from granian._futures import _new_cbscheduler
 from granian._granian import RSGIWorker, SocketHolder, WorkerSignal
 from granian.http import HTTP1Settings
 
+from sandbox.control.base import bp as control_plane
 from sandbox.core.api import DROP_CONNECTION
 from sandbox.core.lifecycle import FIRED_FAULT
 
-CONTROL_PREFIX = "/__sandbox"
+CONTROL_PREFIX = control_plane.url_prefix
 
 HEADER_TIMEOUT_MS = 10_000     # a request's head (and an idle keep-alive connection's next one) must arrive in this
 BACKLOG = 1024
@@ -168,8 +170,6 @@ class Server:
 
     # -- one request ---------------------------------------------------------------------------------
     def _environ(self, scope, body: bytes) -> dict:
-        from io import BytesIO
-
         environ = dict(self._base_environ)
         path = scope.path
         environ["REQUEST_METHOD"] = scope.method
@@ -231,11 +231,10 @@ class Server:
         body = await self._body(proto, self.control_max_body if control else self.api_max_body)
         environ = self._environ(scope, body)
         if not control and self.lifecycle is not None:
-            rule = self.lifecycle.early_fault(environ)
-            if rule is not None:
-                environ[FIRED_FAULT] = rule
-                if rule.delay_ms:
-                    await asyncio.sleep(rule.delay_ms / 1000)
+            # Fired here once, even when nothing matches (None), so begin() never scans the rules again.
+            rule = environ[FIRED_FAULT] = self.lifecycle.early_fault(environ)
+            if rule is not None and rule.delay_ms:
+                await asyncio.sleep(rule.delay_ms / 1000)
         await (self._control_pool if control else self._api_pool).run(self._respond, environ, proto)
 
     def _respond(self, environ: dict, proto) -> None:

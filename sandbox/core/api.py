@@ -121,12 +121,6 @@ def backend_for(spec: ApiSpec):
     return backend
 
 
-def authenticate(spec: ApiSpec) -> tuple[str, ...]:
-    """Check the API's documented headers for this request; returns the presented secrets."""
-    accepted = sandbox().config["TOKENS"].get(spec.name)
-    return spec.auth.authenticate(request.headers, accepted)
-
-
 def json_body(*, required: bool = False):
     """The request body as JSON, whatever the Content-Type says (some SDKs send none)."""
     return parse_json_body(request.get_data(cache=True), required=required)

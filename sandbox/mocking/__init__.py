@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sandbox.client import ControlMethods
+from sandbox.control.base import bp as control_plane
 from sandbox.mocking.clients import Dropped, HostBlocked, Reply, interceptors
 from sandbox.mocking.hosts import HOSTS_VARIABLE, ApiPlace, HostsArgument, VendorHosts
 
@@ -155,7 +156,7 @@ class Mock(ControlMethods):
     def control(self, verb: str, path: str, body: Any = None, /, **query) -> Any:
         """Any /__sandbox call: ``control("GET", "/rules", api="slyk")``; an error status fails the test."""
         query = {key: value for key, value in query.items() if value is not None}
-        response = self.client.open("/__sandbox" + path, method=verb, json=body, query_string=query)
+        response = self.client.open(control_plane.url_prefix + path, method=verb, json=body, query_string=query)
         if response.status_code >= 400:
             raise AssertionError(f"sandbox control {verb} {path}: {response.status_code} {response.get_data(True)}")
         return response.get_json(silent=True)
