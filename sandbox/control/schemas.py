@@ -30,6 +30,10 @@ class HealthOut(Schema):
     version = fields.String()
     apis = fields.Dict(keys=fields.String(), values=fields.String(),
                        metadata={"description": "API name -> the path its clients use as base URL"})
+    message = fields.String(metadata={"description": "only when degraded: why writes are refused"})
+
+    class Meta:
+        optional = ("message",)
 
 
 class ApiQueryIn(Schema):
