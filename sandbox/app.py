@@ -29,6 +29,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.fake import faker_for
 from sandbox.core.fixtures import load_fixtures, load_layer, overlay
 from sandbox.core.progress import Progress
+from sandbox.core.replay import Replays
 from sandbox.core.store import Store
 from sandbox.core.webhooks import Webhooks
 from sandbox.core.wire import WireJSONProvider
@@ -49,6 +50,7 @@ class Sandbox:
     snapshots: dict[str, dict[str, dict]] = field(default_factory=dict)   # session -> name -> snapshot
     access_log: AccessLog | None = None     # set by `sandbox serve` unless --quiet
     lifecycle: Lifecycle | None = None      # core/lifecycle.py: the before- and after-request steps
+    replays: Replays | None = None          # core/replay.py: answers the server may give again
 
     def forget_session(self, session: str) -> None:
         """A session evicted or dropped takes its journal, faults and snapshots with it."""
@@ -91,6 +93,7 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
                            timeout_seconds=float(app.config["WEBHOOK_TIMEOUT_SECONDS"]),
                            targets=app.config["WEBHOOK_HOSTS"], senders=int(app.config["WEBHOOK_SENDERS"]),
                            flush_seconds=float(app.config["WEBHOOK_FLUSH_SECONDS"])))
+    box.replays = Replays(store.changes, int(app.config["REPLAY_ENTRIES"]), int(app.config["REPLAY_BYTES"]))
     app.extensions["sandbox"] = box
     for spec in specs:
         app.register_blueprint(spec.blueprint, url_prefix=spec.url_prefix)

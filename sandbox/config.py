@@ -26,6 +26,8 @@ DEFAULTS = {
     "MAX_SESSIONS": 64,        # named sessions alive at once; the least recently used goes first
     "MAX_SNAPSHOTS": 32,       # named snapshots per session; saving one more is refused (409)
     "COMPACT_BYTES": 8 * 1024 * 1024,   # a data dir's log this large is folded into its snapshot
+    "REPLAY_ENTRIES": 1024,    # GET answers kept for replay (core/replay.py); the oldest go first; 0: none
+    "REPLAY_BYTES": 16 * 1024 * 1024,   # bytes of bodies those answers hold at most
     "ADMIN_TOKEN": None,       # if set, control-plane calls from other hosts must send X-Sandbox-Admin-Token
     "CORS_ORIGINS": "*",       # comma-separated origins allowed to call from a browser; "*" for any
     "FORMATIONS_RATE_LIMIT": False,   # eFiling's 120/180 requests per 60 s, 429 beyond (off: never limited)
@@ -59,7 +61,7 @@ def _shop_users(value: str) -> dict[str, int]:
 
 _TYPES = {"SEED": int, "SEED_ORDERS": int, "PORT": int, "THREADS": int, "DATA_DIR": str, "FIXTURES_DIR": str,
           "HOST": str, "JOURNAL_SIZE": int, "JOURNAL_BYTES": int, "MAX_SESSIONS": int, "MAX_SNAPSHOTS": int,
-          "CONTROL_MAX_CONTENT_LENGTH": int, "CONTROL_MAX_JSON_VALUES": int, "COMPACT_BYTES": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str,
+          "CONTROL_MAX_CONTENT_LENGTH": int, "CONTROL_MAX_JSON_VALUES": int, "COMPACT_BYTES": int, "REPLAY_ENTRIES": int, "REPLAY_BYTES": int, "ADMIN_TOKEN": str, "CORS_ORIGINS": str,
           "QUIET": _flag, "FORMATIONS_RATE_LIMIT": _flag, "WEBHOOK_ATTEMPTS": int, "WEBHOOK_BACKOFF_SECONDS": float,
           "SHOP_USERS": _shop_users, "GC_FREEZE": _flag,
           "ALLOWED_HOSTS": str, "CONTROL_ORIGINS": str, "WEBHOOK_HOSTS": str, "WEBHOOK_TIMEOUT_SECONDS": float,

@@ -25,6 +25,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from io import BytesIO
 from typing import Callable
 
@@ -34,7 +35,8 @@ from granian.http import HTTP1Settings
 
 from sandbox.control.base import bp as control_plane
 from sandbox.core.api import DROP_CONNECTION
-from sandbox.core.lifecycle import FIRED_FAULT
+from sandbox.core.lifecycle import FIRED_FAULT, replayed
+from sandbox.core.replay import PER_REQUEST, REPLAYABLE, Answer
 
 CONTROL_PREFIX = control_plane.url_prefix
 
@@ -43,6 +45,8 @@ BACKLOG = 1024
 IN_FLIGHT = 1024               # requests in flight at once (delayed ones included); beyond, granian stops accepting
 CONTROL_THREADS = 2
 STOP_GRACE_S = 1.5             # SIGTERM: in-flight requests get this long, then the process exits anyway
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REPLAY_KEY = "sandbox.replay_key"
 
 
 class PortInUse(OSError):
@@ -144,8 +148,11 @@ class Server:
 
     def __init__(self, app, host: str, port: int, threads: int):
         self.app, self.host, self.threads = app, host, threads
-        box = app.extensions.get("sandbox")
+        self.box = box = app.extensions.get("sandbox")
         self.lifecycle = box.lifecycle if box is not None else None    # any Flask app serves (bench/floor.py)
+        replays = box.replays if box is not None else None
+        self.replays = replays if replays is not None and replays.enabled else None
+        self.changes = box.store.changes if box is not None else None
         self.api_max_body = app.config.get("MAX_CONTENT_LENGTH")
         self.control_max_body = app.config.get("CONTROL_MAX_CONTENT_LENGTH", self.api_max_body)
         listening = _listen(host, port)
@@ -235,14 +242,45 @@ class Server:
             rule = environ[FIRED_FAULT] = self.lifecycle.early_fault(environ)
             if rule is not None and rule.delay_ms:
                 await asyncio.sleep(rule.delay_ms / 1000)
+            if rule is None and self.replays is not None and scope.method == "GET" and not body:
+                # The whole request as it came is the key (core/replay.py): a hit is answered here, on the loop.
+                key = (path, scope.query_string, tuple(scope.headers.items()))
+                answer = self.replays.lookup(key)
+                if answer is not None:
+                    self._replay(answer, proto)
+                    return
+                environ[REPLAY_KEY] = key
         await (self._control_pool if control else self._api_pool).run(self._respond, environ, proto)
 
     def _respond(self, environ: dict, proto) -> None:
         """On a pool thread: the app's answer goes to granian from here, before the loop hears it is done."""
-        status, headers, content = self._call_app(environ)
+        changes = self.changes
+        if changes is None:
+            status, headers, content = self._call_app(environ)
+        elif environ["REQUEST_METHOD"] in SAFE_METHODS:
+            stamp = changes.stamp()
+            status, headers, content = self._call_app(environ)
+            if REPLAYABLE in environ and REPLAY_KEY in environ:
+                self.replays.keep(environ[REPLAY_KEY], stamp, Answer(status, headers, content, environ[REPLAYABLE],
+                                                                     tuple(environ.get(PER_REQUEST, ()))))
+        else:
+            # Any other request may change what a GET answers (the control plane's too: faults, clock, tokens):
+            # nothing is replayed while it runs, and nothing kept before it is replayed after it.
+            with changes.changing():
+                status, headers, content = self._call_app(environ)
         try:
             proto.response_bytes(status, headers, content)
         except RuntimeError:                # granian's ProtocolClosed: the client has gone, nobody to tell
+            pass
+
+    def _replay(self, answer: Answer, proto) -> None:
+        """On the loop: a kept answer, journaled and logged before it goes out, as the app's answers are."""
+        started = time.perf_counter()
+        headers = answer.headers_now()
+        replayed(self.box, answer, answer.status, started)
+        try:
+            proto.response_bytes(answer.status, headers, answer.body)
+        except RuntimeError:
             pass
 
     # -- life ----------------------------------------------------------------------------------------

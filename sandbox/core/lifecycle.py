@@ -24,6 +24,7 @@ from sandbox.core import errors, openapi
 from sandbox.core.api import DROP_CONNECTION
 from sandbox.core.faults import FaultRule
 from sandbox.core.journal import SECRET_HEADERS
+from sandbox.core.replay import REPLAYABLE, Answer, Replayable
 from sandbox.core.store import DEFAULT_SESSION
 
 SESSION_HEADER = "X-Sandbox-Session"
@@ -81,6 +82,7 @@ def begin():
     life: Lifecycle = box.lifecycle
     ctx.started = time.perf_counter()
     ctx.journal_seq = box.journal.next_seq()
+    box.clock.watch()
     path = environ["PATH_INFO"]
     ctx.sandbox_api = spec = life.api_for_path(path)   # set on every request: g may outlive one in tests
     session = environ.get(SESSION_ENVIRON)
@@ -179,7 +181,8 @@ def _raw_headers(environ: dict) -> list[tuple[str, str]]:
 
 
 def finish(response):
-    """After every response: journal it (API requests) and queue its access-log line. Neither can fail it."""
+    """After every response: journal it (API requests) and queue its access-log line. Neither can fail it.
+    An answer that may be replayed (core/replay.py) is marked in the environ for the server to keep."""
     box = current_app.extensions["sandbox"]
     ctx = g._get_current_object()
     now = time.perf_counter()
@@ -187,20 +190,40 @@ def finish(response):
     req = request._get_current_object()
     environ = req.environ
     spec = getattr(ctx, "sandbox_api", None)
+    method, query = environ["REQUEST_METHOD"], environ.get("QUERY_STRING", "")
     path = environ["PATH_INFO"]
     if not path.isascii():              # WSGI carries the path's bytes as latin-1
         path = path.encode("latin-1").decode("utf-8", "replace")
+    status = response.status_code
     if spec is not None and not openapi.is_document_request(req):   # the docs' fetches are not API calls
-        box.journal.record(
-            ctx.sandbox_session, seq=ctx.journal_seq, time=time.time(), api=spec.name,
-            method=environ["REQUEST_METHOD"], path=path, query=environ.get("QUERY_STRING", ""),
-            headers=_raw_headers(environ), secret=box.lifecycle.secret[spec],
-            request_body=_request_body(req, environ), status=response.status_code,
-            response_body=b"" if response.direct_passthrough else response.get_data(), duration_ms=elapsed)
+        headers, secret = _raw_headers(environ), box.lifecycle.secret[spec]
+        request_body = _request_body(req, environ)
+        response_body = b"" if response.direct_passthrough else response.get_data()
+        box.journal.record(ctx.sandbox_session, seq=ctx.journal_seq, time=time.time(), api=spec.name,
+                           method=method, path=path, query=query, headers=headers, secret=secret,
+                           request_body=request_body, status=status, response_body=response_body,
+                           duration_ms=elapsed)
+        if (method == "GET" and 200 <= status < 300 and environ.get(FIRED_FAULT, False) is None and not request_body
+                and not response.direct_passthrough and "Set-Cookie" not in response.headers
+                and not box.clock.was_read()):
+            environ[REPLAYABLE] = Replayable(spec.name, ctx.sandbox_session, SESSION_ENVIRON in environ, path,
+                                             query, headers, secret)
     if box.access_log is not None:
-        box.access_log.write(environ["REQUEST_METHOD"], path, environ.get("QUERY_STRING", ""),
-                             response.status_code, elapsed)
+        box.access_log.write(method, path, query, status, elapsed)
     return response
+
+
+def replayed(box, answer: Answer, status: int, started: float) -> None:
+    """A request answered by a kept answer (sandbox/server.py): journaled and logged as ``finish`` does."""
+    kept = answer.request
+    if kept.named_session:
+        box.store.touch_session(kept.session)
+    elapsed = (time.perf_counter() - started) * 1000
+    box.journal.record(kept.session, seq=box.journal.next_seq(), time=time.time(), api=kept.api, method="GET",
+                       path=kept.path, query=kept.query, headers=kept.headers, secret=kept.secret,
+                       request_body=b"", status=status, response_body=answer.body, duration_ms=elapsed)
+    if box.access_log is not None:
+        box.access_log.write("GET", kept.path, kept.query, status, elapsed)
 
 
 def init_app(app) -> None:

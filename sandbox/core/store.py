@@ -45,6 +45,41 @@ EVICTIONS_KEPT = 32         # evicted sessions GET /__sandbox/sessions still rep
 log = logging.getLogger("sandbox")
 
 
+class Changes:
+    """A count of the store's changes, read without a lock: an answer computed while it stood still, with no
+    change under way, is an answer of that state (core/replay.py keeps such answers for replay).
+
+    ``begin``/``end`` bracket a change: while one is under way nothing is replayed or kept, and its end moves
+    the count on, so what was kept before it is never served again."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.count = 0
+        self.under_way = 0
+
+    def begin(self) -> None:
+        with self._lock:
+            self.under_way += 1
+
+    def end(self, changed: bool = True) -> None:
+        with self._lock:
+            if changed:
+                self.count += 1        # before under_way drops: a reader never sees "no change" with the old count
+            self.under_way -= 1
+
+    def stamp(self) -> int | None:
+        """The count now, or None while a change is under way."""
+        return None if self.under_way else self.count
+
+    @contextmanager
+    def changing(self) -> Iterator[None]:
+        self.begin()
+        try:
+            yield
+        finally:
+            self.end()
+
+
 class Table:
     """Records by id in insertion order, with optional secondary indexes (field -> value -> ids).
 
@@ -349,10 +384,12 @@ class ApiState:
     ``files`` (the default session with a data directory) keeps each commit durable before it counts."""
 
     def __init__(self, api: str, tables: dict[str, Table], lock: threading.RLock,
-                 files: ApiFiles | None = None, on_logged: Callable[["ApiState"], None] | None = None):
+                 files: ApiFiles | None = None, on_logged: Callable[["ApiState"], None] | None = None,
+                 *, changes: Changes | None = None):
         self.api = api
         self.tables = tables
         self.lock = lock
+        self.changes = changes or Changes()         # the store's: one count for every state it holds
         self.files = files
         self._on_logged = on_logged                 # after a logged commit (the store may compact)
         self._after_commit: list[Callable[[], None]] | None = None   # not None while a transaction is open
@@ -382,6 +419,8 @@ class ApiState:
             for table in tables:
                 table.begin()
             self._after_commit = []
+            self.changes.begin()
+            changed = [True]
             try:
                 if self.detached:
                     raise Unavailable("The state was reset or replaced while this request ran, so nothing "
@@ -395,7 +434,10 @@ class ApiState:
                 if isinstance(exc, PersistenceError):
                     raise Unavailable(_not_kept(exc)) from exc
                 raise
-            changed = [table.commit() for table in tables]
+            else:
+                changed = [table.commit() for table in tables]
+            finally:
+                self.changes.end(any(changed))
             callbacks, self._after_commit = self._after_commit, None
             if any(changed):
                 self.writes += 1
@@ -427,7 +469,7 @@ class ApiState:
         try:
             log_file.sync(ticket)
         except PersistenceError as exc:
-            with self.lock:
+            with self.lock, self.changes.changing():
                 # Every commit not yet on disk goes, newest first (one fsync covers a group: a commit built on
                 # another one of the group must be undone before it), whichever of them sees the failure.
                 unsynced = self.files.unsynced
@@ -455,7 +497,8 @@ class ApiState:
 
     def copy(self, files: ApiFiles | None = None, on_logged=None) -> "ApiState":
         with self.lock:
-            return ApiState(self.api, {n: t.copy() for n, t in self.tables.items()}, self.lock, files, on_logged)
+            return ApiState(self.api, {n: t.copy() for n, t in self.tables.items()}, self.lock, files, on_logged,
+                            changes=self.changes)
 
     def export(self) -> dict[str, list[Record]]:
         """The state as plain JSON data: table name -> records in order."""
@@ -509,6 +552,7 @@ class Store:
                  freeze_loaded: bool = False,
                  compact_bytes: int = COMPACT_BYTES):
         self.lock = threading.RLock()
+        self.changes = Changes()
         self._seeding = threading.Lock()
         self._on_seeded = on_seeded or (lambda: None)
         self._freeze_loaded = freeze_loaded
@@ -557,7 +601,7 @@ class Store:
 
     def drop_session(self, session: str) -> bool:
         """Forget a named session (the default one cannot be dropped, only reset)."""
-        with self.lock:
+        with self.lock, self.changes.changing():
             if session == DEFAULT_SESSION or session not in self._live:
                 return False
             del self._live[session]
@@ -588,7 +632,7 @@ class Store:
         cannot be written, no state is replaced (``Unavailable``)."""
         states = self._session(session)
         if self._data_dir is None or session != DEFAULT_SESSION:
-            with self.lock:
+            with self.lock, self.changes.changing():
                 for api, saved in snapshot.items():
                     if api in states:
                         states[api].detached = True
@@ -598,6 +642,7 @@ class Store:
             for api in sorted(snapshot):            # the compaction locks first, in one order, then the store's
                 held.enter_context(self._files[api].compacting)
             held.enter_context(self.lock)
+            held.enter_context(self.changes.changing())
             written: list[str] = []
             for api, saved in snapshot.items():
                 state = self._attach(api, saved.copy())
@@ -725,8 +770,10 @@ class Store:
             if states is None:
                 states = self._live[session] = {}
                 named = [name for name in self._live if name != DEFAULT_SESSION]
-                for name in named[:max(0, len(named) - self._max_sessions)]:
-                    evicted.append((name, self._live.pop(name)))
+                over = named[:max(0, len(named) - self._max_sessions)]
+                if over:
+                    with self.changes.changing():
+                        evicted.extend((name, self._live.pop(name)) for name in over)
             else:
                 self._live.move_to_end(session)
         for name, lost in evicted:
@@ -746,4 +793,4 @@ class Store:
             raise KeyError(f"{api}: unknown tables {sorted(unknown)}")
         tables = {name: Table(name, data.get(name, ()), indexes=indexes)
                   for name, indexes in self._schemas[api].items()}
-        return ApiState(api, tables, self.lock)
+        return ApiState(api, tables, self.lock, changes=self.changes)

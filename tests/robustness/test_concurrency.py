@@ -22,6 +22,7 @@ from sandbox.apis.slyk import states as slyk_states
 from sandbox.config import TEST_CONFIG
 from sandbox.pytest_plugin import SandboxServer
 from tests.robustness.endpoints import FROZEN_AT
+from tests.served import ServedInThread
 from tests.robustness.workload import SHOP, SLYK, SLYK_AUTH, Op, make_actors, run, shop_token, shop_users_config
 
 SESSIONS = ["default", "ci-a", "ci-b", "ci-c"]
@@ -31,9 +32,11 @@ CONFIG = {"SHOP_USERS": shop_users_config(range(1, ACTORS_PER_SESSION + 1)), "TH
 NOW = FROZEN_AT.isoformat().replace("+00:00", "Z")
 
 
-@pytest.fixture(scope="module")
-def server():
-    running = SandboxServer(CONFIG)
+@pytest.fixture(scope="module", params=["waitress", "sandbox-server"])
+def server(request):
+    # The pytest plugin's server (waitress), and the one `sandbox serve` runs, whose GETs may be replays of kept
+    # answers (core/replay.py): every answer must still equal the serial model's.
+    running = SandboxServer(CONFIG) if request.param == "waitress" else ServedInThread(CONFIG)
     requests.put(running.base_url + "/__sandbox/clock", json={"now": NOW}).raise_for_status()
     yield running
     running.stop()

@@ -7,6 +7,7 @@ from flask import current_app, g, jsonify, request
 from sandbox.core.api import api_blueprint, current_backend, sandbox
 from sandbox.core.dumps import dump
 from sandbox.core.openapi import documented
+from sandbox.core.replay import per_request
 
 from .backend import MittwaldBackend
 from .ratelimit import RateLimitCounter
@@ -27,7 +28,9 @@ def _rate_limit_headers(response):
     credentials = g.get("credentials")
     if credentials:
         counter = current_app.extensions.setdefault("mittwald.rate_limit", RateLimitCounter())
-        response.headers.update(counter.count(credentials[0], sandbox().clock.now()))
+        clock, token = sandbox().clock, credentials[0]
+        # Counted on every request, a replayed one too (core/replay.py), so it does not keep the answer from replay.
+        response.headers.update(per_request(request.environ, clock, lambda: counter.count(token, clock.now())))
     return response
 
 
