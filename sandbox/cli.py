@@ -52,11 +52,11 @@ def _environment_help() -> str:
               help="Persist state here (one TinyDB file per API); default: memory only.")
 @click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False), default=None,
               help="Layer your own fixture files (same layout as fixtures/) over the packaged ones.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads that run API requests (default 8); the control plane has 2 of its own.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads for API requests that may block or take long (default 8); the rest run on the event loop; the control plane has 2 of its own.")
 @click.option("--quiet", is_flag=True, default=None, help="No access log.")
 @click.pass_context
 def serve(ctx, host, port, seed, seed_orders, data_dir, fixtures_dir, threads, quiet):
-    """Serve every emulated API from one process: granian's HTTP stack, the app on --threads threads."""
+    """Serve every emulated API from one process: granian's HTTP stack, the app on its event loop and --threads threads."""
     from sandbox.app import create_app
     from sandbox.core.fixtures import FixtureError
     from sandbox.core.persistence import DataDirError

@@ -1,4 +1,4 @@
-"""Serving the app: granian's Rust HTTP/1 stack in front, the Flask app on a pool of ``--threads`` threads.
+"""Serving the app: granian's Rust HTTP/1 stack in front, the Flask app on its event loop and a pool of threads.
 
 Why this shape (measured in ``make bench``, recorded in README "Performance"):
 
@@ -9,6 +9,8 @@ Why this shape (measured in ``make bench``, recorded in README "Performance"):
 - It is driven through its RSGI interface, so what happens before a request reaches Flask runs on an event
   loop: a fault rule's delay is an ``asyncio.sleep``, not a sleeping thread, and the control plane has a pool
   of its own. Whatever the API pool is doing (delays, slow writes), ``/__sandbox/`` answers at once.
+- The app itself runs on that loop too (``Server._runs_inline``), except what may block or take long, which the
+  ``--threads`` pool runs; and a GET whose answer is kept (core/replay.py) is answered on the loop without it.
 - granian's own launcher binds the port itself and runs the app from an import string in worker processes;
   the sandbox's state lives in this process, the app is already built (seeding shows a counter) and
   ``--port 0`` must report the port it got. So one granian worker is embedded here the way granian's
@@ -45,6 +47,9 @@ BACKLOG = 1024
 IN_FLIGHT = 1024               # requests in flight at once (delayed ones included); beyond, granian stops accepting
 CONTROL_THREADS = 2
 STOP_GRACE_S = 1.5             # SIGTERM: in-flight requests get this long, then the process exits anyway
+SLOW_S = 0.01                  # API requests of a kind that takes longer on average run on the pool
+SLOW_WEIGHT = 0.2              # of the latest request in that average
+SLOW_KEPT = 4096               # (method, path) pairs remembered as once slow; beyond, forgotten and measured again
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REPLAY_KEY = "sandbox.replay_key"
 
@@ -153,6 +158,8 @@ class Server:
         replays = box.replays if box is not None else None
         self.replays = replays if replays is not None and replays.enabled else None
         self.changes = box.store.changes if box is not None else None
+        self.persistent = bool(app.config.get("DATA_DIR"))
+        self._slow: dict[tuple[str, str], float] = {}     # (method, path) once slow -> its average seconds
         self.api_max_body = app.config.get("MAX_CONTENT_LENGTH")
         self.control_max_body = app.config.get("CONTROL_MAX_CONTENT_LENGTH", self.api_max_body)
         listening = _listen(host, port)
@@ -250,10 +257,44 @@ class Server:
                     self._replay(answer, proto)
                     return
                 environ[REPLAY_KEY] = key
-        await (self._control_pool if control else self._api_pool).run(self._respond, environ, proto)
+        if control:
+            await self._control_pool.run(self._respond, environ, proto)
+        elif self._runs_inline(environ):
+            self._respond_timed(environ, proto)
+        else:
+            await self._api_pool.run(self._respond_timed, environ, proto)
+
+    def _runs_inline(self, environ: dict) -> bool:
+        """Whether an API request runs here, on the event loop, rather than on the API pool.
+
+        The app is Python and holds the GIL for all its work: on a thread of its own a request gains no parallelism
+        and pays two thread hops and a turn of the GIL each way (make bench: inline serves 15-25% more creates).
+        So a request runs on the loop unless it may block or be long, and then a loop that stood still would hold
+        up every other request and the control plane: a write with a data directory (its fsync), and any
+        (method, path) whose requests take longer than ``SLOW_S`` (a moving average, so that one request the
+        machine held up does not send its kind away for good; a list page over 50,000 orders goes)."""
+        method = environ["REQUEST_METHOD"]
+        if self.persistent and method not in SAFE_METHODS:
+            return False
+        return self._slow.get((method, environ["PATH_INFO"]), 0.0) <= SLOW_S
+
+    def _respond_timed(self, environ: dict, proto) -> None:
+        started = time.perf_counter()
+        self._respond(environ, proto)
+        took = time.perf_counter() - started
+        key = (environ["REQUEST_METHOD"], environ["PATH_INFO"])
+        average = self._slow.get(key)
+        if average is None:
+            if took <= SLOW_S:
+                return                  # only kinds that have been slow are remembered
+            if len(self._slow) >= SLOW_KEPT:
+                self._slow.clear()
+            self._slow[key] = took
+        else:
+            self._slow[key] = average + (took - average) * SLOW_WEIGHT
 
     def _respond(self, environ: dict, proto) -> None:
-        """On a pool thread: the app's answer goes to granian from here, before the loop hears it is done."""
+        """On the loop or a pool thread: the app's answer goes to granian from here, before the loop hears it is done."""
         changes = self.changes
         if changes is None:
             status, headers, content = self._call_app(environ)

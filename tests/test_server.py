@@ -359,3 +359,45 @@ def test_a_stdout_nobody_reads_fills_and_nothing_hangs():
         assert code == 0 and elapsed < 2
     finally:
         running.stop()
+
+
+def test_a_kind_of_request_that_is_slow_moves_off_the_event_loop():
+    """API requests run on the event loop (no thread hops); one kind that has taken long (a huge list page) is
+    sent to the pool from then on, so it cannot hold up the loop, and with it every other client."""
+    from flask import Flask
+
+    from sandbox.server import SLOW_S, Server
+
+    app = Flask("slow-and-fast")
+    app.add_url_rule("/slow", "slow", lambda: (time.sleep(0.5), "slow")[1])
+    app.add_url_rule("/fast", "fast", lambda: "fast")
+    server = Server(app, "127.0.0.1", 0, 8)
+    thread = threading.Thread(target=server.serve, kwargs={"handle_signals": False}, daemon=True)
+    thread.start()
+    try:
+        def get(path):
+            deadline = time.monotonic() + DEADLINE_S
+            while True:
+                try:
+                    with urllib.request.urlopen(server.url + path, timeout=10) as response:
+                        return response.read()
+                except urllib.error.URLError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+
+        assert get("/fast") == b"fast"
+        assert get("/slow") == b"slow"                  # the first one ran on the loop, and was measured
+        assert server._slow[("GET", "/slow")] > SLOW_S
+        slow = [threading.Thread(target=get, args=("/slow",)) for _ in range(4)]
+        for request in slow:
+            request.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        assert get("/fast") == b"fast"
+        assert time.monotonic() - started < 0.4         # four slow ones on the loop would hold it 2 s
+        for request in slow:
+            request.join(DEADLINE_S)
+    finally:
+        server.stop()
+        thread.join(DEADLINE_S)
