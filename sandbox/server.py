@@ -81,6 +81,11 @@ def _listen(host: str, port: int) -> socket.socket:
     return listener
 
 
+def _path_info(path: str) -> str:
+    """granian has percent-decoded the path already; WSGI carries its UTF-8 bytes as latin-1 characters."""
+    return path if path.isascii() else path.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
 def _split_address(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     return host.strip("[]"), int(port)
@@ -187,8 +192,7 @@ class Server:
         environ = dict(self._base_environ)
         path = scope.path
         environ["REQUEST_METHOD"] = scope.method
-        # granian has percent-decoded the path already; WSGI carries its UTF-8 bytes as latin-1 characters.
-        environ["PATH_INFO"] = path if path.isascii() else path.encode("utf-8", "surrogateescape").decode("latin-1")
+        environ["PATH_INFO"] = _path_info(path)
         environ["QUERY_STRING"] = scope.query_string
         environ["SERVER_PROTOCOL"] = "HTTP/2" if scope.http_version == "2" else f"HTTP/{scope.http_version}"
         environ["REMOTE_ADDR"] = _split_address(scope.client)[0]
@@ -242,20 +246,27 @@ class Server:
             return
         path = scope.path
         control = path.startswith(CONTROL_PREFIX)
-        body = await self._body(proto, self.control_max_body if control else self.api_max_body)
-        environ = self._environ(scope, body)
+        headers = scope.headers
+        sent_body = "content-length" in headers or "transfer-encoding" in headers
+        body = await self._body(proto, self.control_max_body if control else self.api_max_body) if sent_body else b""
+        rule = key = None
         if not control and self.lifecycle is not None:
             # Fired here once, even when nothing matches (None), so begin() never scans the rules again.
-            rule = environ[FIRED_FAULT] = self.lifecycle.early_fault(environ)
+            rule = self.lifecycle.early_fault(_path_info(path), scope.method, headers.get("x-sandbox-session"))
             if rule is not None and rule.delay_ms:
                 await asyncio.sleep(rule.delay_ms / 1000)
             if rule is None and self.replays is not None and scope.method == "GET" and not body:
-                # The whole request as it came is the key (core/replay.py): a hit is answered here, on the loop.
-                key = (path, scope.query_string, tuple(scope.headers.items()))
+                # The whole request as it came is the key (core/replay.py): a hit is answered here, on the loop,
+                # before anything is built for the app.
+                key = (path, scope.query_string, tuple(headers.items()))
                 answer = self.replays.lookup(key)
                 if answer is not None:
                     self._replay(answer, proto)
                     return
+        environ = self._environ(scope, body)
+        if not control and self.lifecycle is not None:
+            environ[FIRED_FAULT] = rule
+            if key is not None:
                 environ[REPLAY_KEY] = key
         if control:
             await self._control_pool.run(self._respond, environ, proto)

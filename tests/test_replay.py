@@ -216,3 +216,21 @@ def test_the_bounds_drop_the_oldest_answers_first():
     assert replays.lookup(("big",)) is not None and len(replays) == 2      # 10 + 90 bytes: within 100
     replays.keep(("huge",), stamp, _answer(b"x" * 101))       # larger than the whole budget: never kept
     assert replays.lookup(("huge",)) is None
+
+
+def test_a_named_sessions_fault_rule_hits_its_kept_answers_only(served):
+    ci = {**SLYK, "X-Sandbox-Session": "ci-1"}
+    replayed(served, f"/slyk/orders/{ORDER}", ci)
+    replayed(served, f"/slyk/orders/{ORDER}")
+    rule = requests.post(served.base_url + "/__sandbox/faults", headers={"X-Sandbox-Session": "ci-1"}, timeout=10,
+                         json={"api": "slyk", "method": "GET", "path": "/orders/*", "status": 503})
+    assert rule.status_code in (200, 201), rule.text
+    assert get(served, f"/slyk/orders/{ORDER}", ci).status_code == 503
+    assert get(served, f"/slyk/orders/{ORDER}").status_code == 200
+
+
+def test_a_get_that_sends_a_body_is_never_replayed(served):
+    for _ in range(2):
+        response = requests.get(served.base_url + f"/slyk/orders/{ORDER}", headers=SLYK, data=b'{"x": 1}', timeout=10)
+        assert response.status_code == 200
+    assert served.box.replays.hits == 0

@@ -62,16 +62,17 @@ class Lifecycle:
             return spec
         return next((spec for spec in self._specs if spec.owns(path)), None)
 
-    def early_fault(self, environ: dict) -> FaultRule | None:
-        """The fault rule a request fires, taken before it enters a thread (server.py); counted once."""
-        path = environ["PATH_INFO"]
+    def early_fault(self, path: str, method: str, session: str | None) -> FaultRule | None:
+        """The fault rule a request fires, taken by the server before the app runs (server.py); counted once.
+        ``path`` as the WSGI environ holds it, ``session`` the X-Sandbox-Session header (None: not sent)."""
         spec = self.api_for_path(path)
         if spec is None:
             return None
-        session = environ.get(SESSION_ENVIRON, DEFAULT_SESSION)
-        if session is not DEFAULT_SESSION and not SESSION_NAME.match(session):
+        if session is None:
+            session = DEFAULT_SESSION
+        elif not SESSION_NAME.match(session):
             return None                 # begin() answers 400 for it
-        return self.box.faults.fire(session, spec.name, environ["REQUEST_METHOD"], (path, path[len(spec.mount):]))
+        return self.box.faults.fire(session, spec.name, method, (path, path[len(spec.mount):]))
 
 
 def begin():
