@@ -40,3 +40,34 @@ def test_composed_views_are_the_same_object_for_the_same_parts():
     assert composed("order+user", (order, user), lambda: {"rebuilt": True}) is first
     other_user = {"id": 9}
     assert composed("order+user", (order, other_user), lambda: {**order, "user": other_user}) is not first
+
+
+def test_every_documented_read_is_dumped_once_and_then_reused(monkeypatch):
+    """A read of unchanged records must not run marshmallow again: each API's documented GET examples, read
+    twice, dump nothing the second time (a view composed afresh on each read would, as slyk's order did)."""
+    import json
+    from pathlib import Path
+
+    from sandbox import create_app
+    from sandbox.config import TEST_CONFIG
+
+    app = create_app(TEST_CONFIG)
+    client = app.test_client()
+    serialized = []
+    original = Schema._serialize
+    monkeypatch.setattr(Schema, "_serialize", lambda self, obj, *, many=False: (
+        serialized.append(type(self).__name__), original(self, obj, many=many))[1])
+    checked = []
+    for path in sorted(Path(__file__).parents[2].glob("fixtures/*/examples/*.json")):
+        request = json.loads(path.read_text())["request"]
+        example = json.loads(path.read_text())
+        if request["method"] != "GET" or example.get("given"):
+            continue
+        spec = app.extensions["sandbox"].apis[path.parent.parent.name]
+        url = spec.mount + spec.base_path + request["path"]
+        assert client.get(url, headers=request.get("headers", {})).status_code == 200, path
+        serialized.clear()
+        assert client.get(url, headers=request.get("headers", {})).status_code == 200
+        assert serialized == [], f"{path.parent.parent.name}/{path.name}: dumped again: {serialized}"
+        checked.append(path.name)
+    assert len(checked) >= 10
