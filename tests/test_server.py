@@ -401,3 +401,30 @@ def test_a_kind_of_request_that_is_slow_moves_off_the_event_loop():
     finally:
         server.stop()
         thread.join(DEADLINE_S)
+
+
+def test_the_control_plane_answers_at_once_while_writes_keep_the_event_loop_busy(served):
+    """API requests run on the event loop: 8 clients creating orders back to back must not keep the control
+    plane (its own threads) from answering within 100 ms."""
+    create = json.loads((Path(__file__).parent.parent / "fixtures/slyk/examples/create-order.json").read_text())
+    stop = threading.Event()
+    created: list[int] = []
+
+    def write():
+        while not stop.is_set():
+            created.append(served.request("POST", "/slyk/orders", create["request"]["body"],
+                                          headers=create["request"]["headers"])[0])
+
+    writers = [threading.Thread(target=write) for _ in range(8)]
+    for writer in writers:
+        writer.start()
+    try:
+        time.sleep(0.5)
+        timings = [served.timed("GET", "/__sandbox/health")[2] for _ in range(5)]
+        timings += [served.timed("DELETE", "/__sandbox/faults")[2] for _ in range(3)]
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join(DEADLINE_S)
+    assert created and set(created) == {200}
+    assert min(timings) < 0.1 and max(timings) < 1, timings
