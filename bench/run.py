@@ -351,6 +351,7 @@ def main(argv=None) -> int:
         floor.stop()
         own_floor.stop()
     results["missing"] = missing
+    results["app_path"] = app_path(apis, args.seconds, setups, environment)
 
     if not args.no_growth:
         sizes = [int(n) for n in args.growth.split(",")]
@@ -359,6 +360,29 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0
+
+
+def app_path(apis: list, seconds: float, setups: dict, environment: dict) -> list[dict]:
+    """GET one and list at c=8 with replay off (SANDBOX_REPLAY_ENTRIES=0): what the app itself costs, as a GET
+    after a write pays it (the table above measures GETs sent again to an unchanged state: replays)."""
+    floor, sandbox = start_floor("waitress"), start_sandbox(env={**environment, "SANDBOX_REPLAY_ENTRIES": "0"})
+    cells = []
+    try:
+        targets, _ = resolve_targets(apis, first_record_over_http(sandbox))
+        base = load(floor, None, 8, seconds)
+        for target in targets:
+            if target.kind == "create":
+                continue
+            cell = measure(sandbox, target, 8, seconds, setups)
+            cell.update(api=target.api, kind=target.kind, label=target.label, c=8, floor_rps=base["rps"],
+                        rps_ratio=cell["rps"] / base["rps"], p99_ratio=cell["p99_ms"] / base["p99_ms"])
+            cells.append(cell)
+            print(f"  c=8   {target.api:<11}{target.kind:<6} replay off {cell['rps']:8.0f}/s "
+                  f"({cell['rps_ratio']:.2f}x) p99 {cell['p99_ms']:6.2f} ms", flush=True)
+    finally:
+        sandbox.stop()
+        floor.stop()
+    return cells
 
 
 def growth(results: dict, apis: list, sizes: list[int], seconds: float, setups: dict, environment: dict) -> None:
@@ -414,6 +438,12 @@ def report(results: dict, apis: list) -> None:
     for key, why in results["missing"].items():
         rows.append([key.split("/")[0], f"{key.split('/')[1]}: none", "", "", "", "", "", why])
     print(table(["API", "request", "c", "req/s", "x floor", "p50 ms", "p99 ms (x floor)", "errors"], rows))
+
+    if results.get("app_path"):
+        print("\n## The app itself: GETs at c=8 with replay off (SANDBOX_REPLAY_ENTRIES=0), as a GET after a write\n")
+        print(table(["API", "request", "req/s", "x floor", "p99 ms (x floor)"],
+                    [[c["api"], f"{c['kind']}: `{c['label']}`", f"{c['rps']:.0f}", f"{c['rps_ratio']:.2f}x",
+                      f"{c['p99_ms']:.2f} ({c['p99_ratio']:.2f}x)"] for c in results["app_path"]]))
 
     checks = []
     sandbox_cells = [c for c in results["cells"] if c["api"] != "floor"]
