@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 
 from sandbox.core.api import Backend
-from sandbox.core.dumps import composed
+from sandbox.core.dumps import composed, composed_each
 from sandbox.core.errors import Conflict, NotFound
 from sandbox.core.pagination import Page, paginate
 
@@ -28,6 +28,14 @@ TRUE_FLAGS = {"true", "1"}
 
 def _conflict(code: str, message: str, rule) -> Conflict:
     return Conflict(message, code=code, rule=rule)
+
+
+WITH_USER = "slyk.order+user"
+
+
+def _with_user(order: dict, user: dict | None) -> dict:
+    """An order as the API shows it: with its user (core/dumps.py keeps one view per pair of records)."""
+    return {**order, "user": user}
 
 
 class SlykBackend(Backend):
@@ -47,7 +55,9 @@ class SlykBackend(Backend):
             selected = self.orders.derived(("list", hide_drafts, query.conditions, query.sort), lambda: ORDER_LIST.select(
                 (o for o in self.orders.all() if not (hide_drafts and o["orderStatus"] == states.DRAFT)), query))
             page = paginate(selected, query.page, query.size)
-            return Page([self._with_user(o) for o in page.items], page.total, page.page, page.per_page)
+            users = self.state["users"]
+            views = composed_each(WITH_USER, [(o, users.get(o["userId"])) for o in page.items], _with_user)
+            return Page(views, page.total, page.page, page.per_page)
 
     def order(self, order_id: str) -> dict:
         """One order with its user and its lines (each with the product's id and name)."""
@@ -218,7 +228,7 @@ class SlykBackend(Backend):
 
     def _with_user(self, order: dict) -> dict:
         user = self.state["users"].get(order["userId"])
-        return composed("slyk.order+user", (order, user), lambda: {**order, "user": user})
+        return composed(WITH_USER, (order, user), lambda: _with_user(order, user))
 
     def _line_view(self, line: dict, order: dict) -> dict:
         product = self._product(line["productId"])
