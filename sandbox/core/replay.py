@@ -84,8 +84,9 @@ class Replays:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._answers: OrderedDict[tuple, Answer] = OrderedDict()
-        self._kept_at: int | None = None       # the change count every kept answer belongs to
+        # The change count the kept answers belong to, and the answers: one tuple, replaced whole, so that a
+        # lookup never reads answers of one count under another.
+        self._kept: tuple[int | None, OrderedDict[tuple, Answer]] = (None, OrderedDict())
         self._bytes = 0
         self.hits = 0                           # answers given again (only the event loop counts them)
 
@@ -98,9 +99,10 @@ class Replays:
 
     def lookup(self, key: tuple) -> Answer | None:
         stamp = self.changes.stamp()
-        if stamp is None or stamp != self._kept_at:
+        kept_at, answers = self._kept
+        if stamp is None or stamp != kept_at:
             return None
-        answer = self._answers.get(key)
+        answer = answers.get(key)
         if answer is not None:
             self.hits += 1
         return answer
@@ -113,16 +115,18 @@ class Replays:
         with self._lock:
             if self.changes.stamp() != stamp:
                 return                          # it changed while the app ran: the answer may mix both states
-            if self._kept_at != stamp:
-                self._answers, self._bytes, self._kept_at = OrderedDict(), 0, stamp
-            old = self._answers.pop(key, None)
+            kept_at, answers = self._kept
+            if kept_at != stamp:
+                answers, self._bytes = OrderedDict(), 0
+                self._kept = (stamp, answers)
+            old = answers.pop(key, None)
             if old is not None:
                 self._bytes -= len(old.body)
-            while self._answers and (len(self._answers) >= self.max_entries or self._bytes + size > self.max_bytes):
-                _, dropped = self._answers.popitem(last=False)
+            while answers and (len(answers) >= self.max_entries or self._bytes + size > self.max_bytes):
+                _, dropped = answers.popitem(last=False)
                 self._bytes -= len(dropped.body)
-            self._answers[key] = answer
+            answers[key] = answer
             self._bytes += size
 
     def __len__(self) -> int:
-        return len(self._answers)
+        return len(self._kept[1])
