@@ -234,3 +234,4 @@ def test_a_get_that_sends_a_body_is_never_replayed(served):
         response = requests.get(served.base_url + f"/slyk/orders/{ORDER}", headers=SLYK, data=b'{"x": 1}', timeout=10)
         assert response.status_code == 200
     assert served.box.replays.hits == 0
+

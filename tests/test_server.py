@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 
 AUTH = {"Authorization": "Bearer t"}
 SLYK_AUTH = {"apikey": "t"}
@@ -428,3 +429,26 @@ def test_the_control_plane_answers_at_once_while_writes_keep_the_event_loop_busy
             writer.join(DEADLINE_S)
     assert created and set(created) == {200}
     assert min(timings) < 0.1 and max(timings) < 1, timings
+
+
+def test_a_write_waiting_on_the_disk_holds_up_no_other_request(tmp_path, monkeypatch):
+    """With --data-dir a write's fsync may take long (a slow or busy disk): it runs on a pool thread, never on the
+    event loop, so reads and the control plane answer meanwhile."""
+    from sandbox.core import persistence
+    from tests.served import ServedInThread
+
+    slyk = {"apikey": "key"}
+    create = json.loads((Path(__file__).parent.parent / "fixtures/slyk/examples/create-order.json").read_text())
+    with ServedInThread({"DATA_DIR": str(tmp_path)}) as served:
+        real_fsync = os.fsync
+        monkeypatch.setattr(persistence.os, "fsync", lambda fd: (time.sleep(1.5), real_fsync(fd))[1])
+        writer = threading.Thread(target=lambda: requests.post(served.base_url + "/slyk/orders", json=create["request"]["body"],
+                                                              headers=slyk, timeout=30))
+        writer.start()
+        time.sleep(0.3)                                 # the create is waiting on its fsync now
+        started = time.monotonic()
+        assert requests.get(served.base_url + "/__sandbox/health", timeout=10).status_code == 200
+        assert requests.get(served.base_url + "/slyk/orders", headers=slyk, timeout=10).status_code == 200
+        assert time.monotonic() - started < 1.0, "a read waited for the write's disk"
+        writer.join(30)
+        monkeypatch.setattr(persistence.os, "fsync", real_fsync)
