@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import os
 import queue
 import signal
@@ -41,6 +42,7 @@ from sandbox.core.lifecycle import FIRED_FAULT, replayed
 from sandbox.core.replay import PER_REQUEST, REPLAYABLE, Answer
 
 CONTROL_PREFIX = control_plane.url_prefix
+log = logging.getLogger("sandbox")
 
 HEADER_TIMEOUT_MS = 10_000     # a request's head (and an idle keep-alive connection's next one) must arrive in this
 BACKLOG = 1024
@@ -329,7 +331,10 @@ class Server:
         """On the loop: a kept answer, journaled and logged before it goes out, as the app's answers are."""
         started = time.perf_counter()
         headers = answer.headers_now()
-        replayed(self.box, answer, answer.status, started)
+        try:
+            replayed(self.box, answer, answer.status, started)
+        except Exception:               # as after a view (app.py): the journal or the log cannot fail an answer
+            log.exception("journaling a replayed answer failed; the answer goes out as it was")
         try:
             proto.response_bytes(answer.status, headers, answer.body)
         except RuntimeError:

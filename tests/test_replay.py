@@ -235,3 +235,16 @@ def test_a_get_that_sends_a_body_is_never_replayed(served):
         assert response.status_code == 200
     assert served.box.replays.hits == 0
 
+
+
+def test_a_journal_that_fails_does_not_fail_a_replayed_answer(served, monkeypatch):
+    first = get(served, f"/slyk/orders/{ORDER}")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("journal broken")
+
+    monkeypatch.setattr(served.box.journal, "record", broken)
+    hits = served.box.replays.hits
+    again = get(served, f"/slyk/orders/{ORDER}")
+    assert served.box.replays.hits == hits + 1
+    assert again.status_code == 200 and again.content == first.content
