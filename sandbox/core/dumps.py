@@ -24,7 +24,8 @@ CACHE_SIZE = 16384
 
 class IdentityMemo:
     """Values built from objects, remembered while those very objects are the ones asked about (least
-    recently used dropped first). An entry holds its objects, so no other object can take their id()."""
+    recently used dropped first). An entry holds its objects, so no other object can take their id() while it is
+    kept: a key of the same ids is the same objects, and a hit needs no identity check."""
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
@@ -35,7 +36,7 @@ class IdentityMemo:
         key = (*tag, *map(id, objects))
         with self._lock:
             hit = self._entries.get(key)
-            if hit is not None and all(a is b for a, b in zip(hit[0], objects)):
+            if hit is not None:
                 self._entries.move_to_end(key)
                 return hit[1]
         value = build()
@@ -55,7 +56,7 @@ class IdentityMemo:
             for index, objects in enumerate(parts):
                 key = (*tag, *map(id, objects))
                 hit = entries.get(key)
-                if hit is not None and all(a is b for a, b in zip(hit[0], objects)):
+                if hit is not None:
                     entries.move_to_end(key)
                     found[index] = hit[1]
                 else:
