@@ -72,23 +72,41 @@ class Table:
             for record in records:
                 self.insert(record)
 
+    @classmethod
+    def loaded(cls, name: str, rows: dict[Any, Record], *, indexes: Iterable[str] = ()) -> "Table":
+        """A table over ``rows`` (id -> record, in order), as a start from a data dir has built it while
+        reading the snapshot: the dict becomes the table's own, not copied (50k orders: one pass less)."""
+        table = cls(name, indexes=indexes)
+        table._adopt(rows)
+        return table
+
     def _load(self, records: list[Record]) -> None:
         """Fill an empty table with records that carry their ids, in one pass per index."""
         key = self.key
-        self._rows = {record[key]: record for record in records}
-        if len(self._rows) != len(records):
+        rows = {record[key]: record for record in records}
+        if len(rows) != len(records):
             seen = set()
             duplicate = next(record[key] for record in records if record[key] in seen or seen.add(record[key]))
             raise KeyError(f"{self.name}: duplicate {key} {duplicate!r}")
+        self._adopt(rows)
+
+    def _adopt(self, rows: dict[Any, Record]) -> None:
+        self._rows = rows
         for field, index in self._indexes.items():
-            for record_id, record in self._rows.items():
+            for record_id, record in rows.items():
                 value = record.get(field)
                 if not isinstance(value, (list, dict)):
                     ids = index.get(value)
                     if ids is None:
                         ids = index[value] = {}
                     ids[record_id] = None
-        self._next_id = max((i for i in self._rows if type(i) is int), default=0) + 1
+        try:
+            top = max(rows, default=0)          # at C speed when every id is an int, as auto-increment ones are
+        except TypeError:                       # ints and strings mixed
+            top = None
+        if type(top) is not int:
+            top = max((i for i in rows if type(i) is int), default=0)
+        self._next_id = top + 1
 
     # -- reads -------------------------------------------------------------------------------------
     def get(self, record_id: Any) -> Record | None:
@@ -672,8 +690,7 @@ class Store:
             loaded = files.load(self._schemas[api])
             if loaded is not None:
                 rows, next_ids = loaded
-                state = self._attach(api, self._build(api, {name: list(records.values())
-                                                            for name, records in rows.items()}))
+                state = self._attach(api, self._build(api, rows, loaded=True))
                 del rows
         if loaded is None:
             state = self._attach(api, self.seeded(api).copy())
@@ -740,10 +757,16 @@ class Store:
                 self._on_evict(name)
         return states
 
-    def _build(self, api: str, data: Mapping[str, list[Record]]) -> ApiState:
+    def _build(self, api: str, data: Mapping[str, list[Record]] | Mapping[str, dict[Any, Record]], *,
+               loaded: bool = False) -> ApiState:
+        """``loaded``: the tables are the rows by id a data dir's files were read into (``Table.loaded``)."""
         unknown = set(data) - set(self._schemas[api])
         if unknown:
             raise KeyError(f"{api}: unknown tables {sorted(unknown)}")
-        tables = {name: Table(name, data.get(name, ()), indexes=indexes)
-                  for name, indexes in self._schemas[api].items()}
+        if loaded:
+            tables = {name: Table.loaded(name, data.get(name, {}), indexes=indexes)
+                      for name, indexes in self._schemas[api].items()}
+        else:
+            tables = {name: Table(name, data.get(name, ()), indexes=indexes)
+                      for name, indexes in self._schemas[api].items()}
         return ApiState(api, tables, self.lock)
