@@ -29,7 +29,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Iterable
 
-import orjson
+import msgspec
 from tinydb.storages import Storage
 
 COMPACT_BYTES = 8 * 1024 * 1024     # a log larger than this is folded into the snapshot in the background
@@ -52,12 +52,22 @@ def encode(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def decode(raw: bytes | memoryview) -> Any:
-    """orjson reads a 50k-order snapshot about three times faster; json says where a broken file breaks."""
+    """msgspec reads a 50k-order snapshot several times faster than json (and faster than orjson, in less
+    memory: it sizes each dict once); json says where a broken file breaks. Both refuse NaN and Infinity,
+    which no state may hold."""
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(bytes(raw))
+        return _decoder.decode(raw)
+    except msgspec.DecodeError as exc:
+        json.loads(bytes(raw), parse_constant=_refuse_constant)   # raises JSONDecodeError with the position
+        raise ValueError(str(exc)) from None                       # what json accepts and msgspec does not
+
+
+_decoder = msgspec.json.Decoder()
 
 
 def read_json(path: Path) -> Any:
