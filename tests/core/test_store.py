@@ -254,3 +254,42 @@ def test_derived_results_last_until_the_next_write_of_that_table():
     table.insert({"customer": 3})
     assert table.derived("ids", ids) == [1, 2, 3] and len(calls) == 2
     assert snapshot.derived("ids", lambda: "recomputed") == [1, 2], "a copy keeps the results of its rows"
+
+
+def loaded_orders() -> tuple[Table, dict]:
+    rows = {1: {"id": 1, "user": 1}, 2: {"id": 2, "user": 2}, 3: {"id": 3, "user": 1}}
+    return Table.loaded("orders", dict(rows), indexes=("user",)), rows
+
+
+def test_a_loaded_table_builds_its_indexes_when_first_needed():
+    table, rows = loaded_orders()
+    assert table.where("user", 1) == [rows[1], rows[3]] and table.next_id() == 4
+    written, _ = loaded_orders()
+    written.insert({"user": 1})                     # the first write builds the indexes, then keeps them
+    assert [r["id"] for r in written.where("user", 1)] == [1, 3, 4]
+    original, _ = loaded_orders()
+    clone = original.copy()
+    clone.update(1, {"user": 2})
+    assert original.where("user", 1) == [rows[1], rows[3]]
+    assert clone.where("user", 1) == [rows[3]] and [r["id"] for r in clone.where("user", 2)] == [2, 1]
+
+
+def test_a_loaded_table_continues_after_its_highest_integer_id():
+    assert Table.loaded("t", {"b": {"id": "b"}, "a": {"id": "a"}}).next_id() == 1
+    assert Table.loaded("t", {"a": {"id": "a"}, 7: {"id": 7}, 2: {"id": 2}}).next_id() == 8
+
+
+def test_threads_that_race_to_a_loaded_tables_first_lookup_all_see_the_whole_index():
+    rows = {i: {"id": i, "user": i % 7} for i in range(1, 20001)}
+    table = Table.loaded("orders", rows, indexes=("user",))
+    start, found = threading.Barrier(8), []
+
+    def look():
+        start.wait()
+        found.append(len(table.where("user", 3)))
+    threads = [threading.Thread(target=look) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert found == [len([i for i in rows if i % 7 == 3])] * 8
