@@ -79,7 +79,11 @@ def read_json(path: Path) -> Any:
     with open(path, "rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
             return decode(b"")                        # mmap refuses an empty file; json names the error
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        try:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except OSError:                               # a file system that cannot map files (some FUSE mounts)
+            return decode(handle.read())
+        with mapped:
             view = memoryview(mapped)
             try:
                 return decode(view)

@@ -126,6 +126,17 @@ def test_a_snapshot_that_no_state_may_hold_stops_the_start(tmp_path, content, me
         store_in(tmp_path)
 
 
+def test_a_snapshot_on_a_file_system_that_cannot_map_files_is_read_all_the_same(tmp_path, monkeypatch):
+    store = store_in(tmp_path)
+    insert(store, 3)
+    store.close()
+
+    def unmappable(*args, **kwargs):
+        raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+    monkeypatch.setattr(persistence.mmap, "mmap", unmappable)
+    assert orders(store_in(tmp_path)) == SEEDED + [{"id": 3, "user": 3}]
+
+
 def test_a_snapshot_loads_exactly_as_written_and_stays_a_tinydb_database(tmp_path):
     store = store_in(tmp_path)
     with store.state("shop").transaction() as state:
