@@ -80,7 +80,7 @@ class Table:
         """A table over ``rows`` (id -> record, in order), as a start from a data dir has built it while
         reading the snapshot: the dict becomes the table's own, not copied (50k orders: one pass less).
 
-        Its indexes are built when first needed (a lookup by an indexed field, the first write or copy), not
+        Its indexes are built when first needed (a lookup by an indexed field, the first write), not
         at start: a start from 50k orders per API built 700k index entries (0.5 s) before health could
         answer, most of them for tables a test run never filters; the first request that needs one pays
         its table's share once (0.1-0.2 s at 50k)."""
@@ -220,13 +220,16 @@ class Table:
     def copy(self) -> "Table":
         """A snapshot in O(1): both tables share everything until one writes (records are never edited
         in place, so shared records are safe)."""
-        self._indexed()                    # both sides share complete indexes, as they share the rows
         clone = Table.__new__(Table)
         clone.name, clone.key = self.name, self.key
         clone._rows, clone._indexes = self._rows, self._indexes
+        clone._unindexed = self._unindexed
+        if clone._unindexed:
+            # Loaded indexes not built yet: each side builds its own if it ever needs them, so a copy for a
+            # compaction (which reads only the rows) never builds them under the store's lock.
+            clone._indexes = {field: {} for field in self._indexes}
         clone._next_id = self._next_id
         clone._undo = None
-        clone._unindexed = False
         clone._derived = self._derived     # same rows, same results; a write replaces only the writer's
         for table in (self, clone):
             table._shared = True

@@ -274,6 +274,16 @@ def test_a_loaded_table_builds_its_indexes_when_first_needed():
     assert clone.where("user", 1) == [rows[3]] and [r["id"] for r in clone.where("user", 2)] == [2, 1]
 
 
+def test_a_copy_of_a_loaded_table_builds_no_index_until_a_side_needs_one():
+    original, rows = loaded_orders()
+    frozen = original.copy()                        # as a compaction copies the state, under the store's lock
+    assert frozen.all() == list(rows.values())
+    assert original._unindexed and frozen._unindexed, "reading the rows built an index"
+    original.insert({"user": 1})
+    assert [r["id"] for r in original.where("user", 1)] == [1, 3, 4]
+    assert frozen.where("user", 1) == [rows[1], rows[3]] and len(frozen) == 3
+
+
 def test_a_loaded_table_continues_after_its_highest_integer_id():
     assert Table.loaded("t", {"b": {"id": "b"}, "a": {"id": "a"}}).next_id() == 1
     assert Table.loaded("t", {"a": {"id": "a"}, 7: {"id": 7}, 2: {"id": 2}}).next_id() == 8
