@@ -43,6 +43,8 @@ DEFAULT_SESSION = "default"
 DERIVED_PER_TABLE = 32      # results Table.derived keeps per table (each can be a full sorted list)
 EVICTIONS_KEPT = 32         # evicted sessions GET /__sandbox/sessions still reports
 _INDEXING = threading.Lock()    # a loaded table's indexes are built once, by whichever thread needs them first
+INDEX_WARMUP_DELAY_S = 1.0      # after a start from a data dir, when the loaded tables' indexes are built anyway
+INDEX_WARMUP_ROWS = 10_000      # loaded rows below which they are left to the first request that needs them
 log = logging.getLogger("sandbox")
 
 
@@ -124,7 +126,7 @@ class Table:
                         ids = index[value] = {}
                     ids[record_id] = None
 
-    def _indexed(self) -> None:
+    def ensure_indexes(self) -> None:
         """Build a loaded table's indexes before their first use. Lookups may run without the state's lock,
         so the build has a lock of its own, and the flag drops only once every index is complete."""
         if self._unindexed:
@@ -132,6 +134,11 @@ class Table:
                 if self._unindexed:
                     self._build_indexes()
                     self._unindexed = False
+
+    @property
+    def indexes_pending(self) -> bool:
+        """A loaded table whose indexes are not built yet."""
+        return self._unindexed
 
     # -- reads -------------------------------------------------------------------------------------
     def get(self, record_id: Any) -> Record | None:
@@ -145,7 +152,7 @@ class Table:
         index = self._indexes.get(field)
         if index is not None:
             if self._unindexed:
-                self._indexed()
+                self.ensure_indexes()
             rows = self._rows
             return [rows[i] for i in index.get(value, ())]
         return [r for r in self._rows.values() if r.get(field) == value]
@@ -239,7 +246,7 @@ class Table:
     def _writable(self) -> None:
         """Before a write: forget derived results; take our own row and outer index dicts if shared."""
         if self._unindexed:
-            self._indexed()                # a write keeps the indexes up to date: they must exist first
+            self.ensure_indexes()                # a write keeps the indexes up to date: they must exist first
         self._derived = None
         if self._shared:
             self._rows = dict(self._rows)
@@ -576,6 +583,21 @@ class Store:
         self.evictions: deque[dict] = deque(maxlen=EVICTIONS_KEPT)
         self._live: OrderedDict[str, dict[str, ApiState]] = OrderedDict()
         self._live[DEFAULT_SESSION] = {api: self._open_default(api) for api in self._schemas}
+        if self._data_dir is not None:
+            self._warm_indexes_later()
+
+    def _warm_indexes_later(self) -> None:
+        """After a start from a data dir, build the loaded tables' indexes in the background once the server
+        has had time to answer health, so that the first request that filters or writes a 50k-order table
+        does not pay the build either (0.17 s for slyk's). A request that needs a table meanwhile builds
+        it itself or waits for it, never sees half an index."""
+        tables = [table for state in self._live[DEFAULT_SESSION].values() for table in state.tables.values()
+                  if table.indexes_pending]
+        if sum(len(table) for table in tables) < INDEX_WARMUP_ROWS:
+            return                      # the first request's build is too short to matter
+        timer = threading.Timer(INDEX_WARMUP_DELAY_S, lambda: [table.ensure_indexes() for table in tables])
+        timer.name, timer.daemon = "sandbox-index-warmup", True
+        timer.start()
 
     @property
     def apis(self) -> list[str]:

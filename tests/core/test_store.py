@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 
@@ -303,3 +304,24 @@ def test_threads_that_race_to_a_loaded_tables_first_lookup_all_see_the_whole_ind
     for thread in threads:
         thread.join(10)
     assert found == [len([i for i in rows if i % 7 == 3])] * 8
+
+
+def test_after_a_start_from_a_data_dir_the_loaded_indexes_are_built_in_the_background(tmp_path, monkeypatch):
+    import sandbox.core.store as store_module
+
+    many = [{"id": i, "user": i % 10} for i in range(1, 12001)]
+    schemas = {"shop": {"orders": ("user",)}}
+    Store(schemas, {"shop": lambda: {"orders": many}}, tmp_path).close()
+    monkeypatch.setattr(store_module, "INDEX_WARMUP_DELAY_S", 0.0)
+    orders = Store(schemas, {}, tmp_path).state("shop")["orders"]
+    deadline = time.monotonic() + 10
+    while orders.indexes_pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not orders.indexes_pending, "no request asked, yet the indexes should have been built"
+    assert [r["id"] for r in orders.where("user", 3)][:2] == [3, 13]
+
+    few = Store(schemas, {"shop": lambda: {"orders": many[:50]}}, tmp_path / "few")
+    few.close()
+    small = Store(schemas, {}, tmp_path / "few").state("shop")["orders"]
+    time.sleep(0.05)
+    assert small.indexes_pending, "a small table is left to the first request that needs it"
