@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from tinydb import TinyDB
 
 from sandbox.core import persistence
 from sandbox.core.errors import Unavailable
@@ -111,6 +112,41 @@ def test_a_truncated_snapshot_stops_the_start_naming_file_and_position(tmp_path)
     snapshot.write_bytes(snapshot.read_bytes()[:30])
     with pytest.raises(DataDirError, match=r"shop.json: not valid JSON at line 1 column \d+ \(byte \d+\)"):
         store_in(tmp_path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", r"not valid JSON at line 1 column 1 \(byte 0\)"),           # an empty file cannot be mapped
+    (b'{"orders": {"1": {"id": 1, "user": NaN}}}', r"not a sandbox data file \(ValueError: NaN is not"),
+    (b'{"orders": {"1": {"id": 1, "user": 1e999}}}', r"not a sandbox data file \(ValueError: Number out of range"),
+])
+def test_a_snapshot_that_no_state_may_hold_stops_the_start(tmp_path, content, message):
+    store_in(tmp_path).close()
+    (tmp_path / "shop.json").write_bytes(content)
+    with pytest.raises(DataDirError, match=rf"shop.json: {message}"):
+        store_in(tmp_path)
+
+
+def test_a_snapshot_on_a_file_system_that_cannot_map_files_is_read_all_the_same(tmp_path, monkeypatch):
+    store = store_in(tmp_path)
+    insert(store, 3)
+    store.close()
+
+    def unmappable(*args, **kwargs):
+        raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
+    monkeypatch.setattr(persistence.mmap, "mmap", unmappable)
+    assert orders(store_in(tmp_path)) == SEEDED + [{"id": 3, "user": 3}]
+
+
+def test_a_snapshot_loads_exactly_as_written_and_stays_a_tinydb_database(tmp_path):
+    store = store_in(tmp_path)
+    with store.state("shop").transaction() as state:
+        state["orders"].insert({"user": 10**30, "note": "ü \u2028 \"", "price": 0.1})   # past 64 bits, exact
+    store.close()
+    loaded = orders(store_in(tmp_path))
+    assert loaded == SEEDED + [{"id": 3, "user": 10**30, "note": "ü \u2028 \"", "price": 0.1}]
+    assert type(loaded[-1]["user"]) is int
+    with TinyDB(tmp_path / "shop.json") as db:
+        assert db.table("orders").all() == loaded
 
 
 @pytest.mark.parametrize("data_dir", ["/proc/sandbox-data", "/dev/null/data"])

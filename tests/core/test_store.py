@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 
@@ -254,3 +255,73 @@ def test_derived_results_last_until_the_next_write_of_that_table():
     table.insert({"customer": 3})
     assert table.derived("ids", ids) == [1, 2, 3] and len(calls) == 2
     assert snapshot.derived("ids", lambda: "recomputed") == [1, 2], "a copy keeps the results of its rows"
+
+
+def loaded_orders() -> tuple[Table, dict]:
+    rows = {1: {"id": 1, "user": 1}, 2: {"id": 2, "user": 2}, 3: {"id": 3, "user": 1}}
+    return Table.loaded("orders", dict(rows), indexes=("user",)), rows
+
+
+def test_a_loaded_table_builds_its_indexes_when_first_needed():
+    table, rows = loaded_orders()
+    assert table.where("user", 1) == [rows[1], rows[3]] and table.next_id() == 4
+    written, _ = loaded_orders()
+    written.insert({"user": 1})                     # the first write builds the indexes, then keeps them
+    assert [r["id"] for r in written.where("user", 1)] == [1, 3, 4]
+    original, _ = loaded_orders()
+    clone = original.copy()
+    clone.update(1, {"user": 2})
+    assert original.where("user", 1) == [rows[1], rows[3]]
+    assert clone.where("user", 1) == [rows[3]] and [r["id"] for r in clone.where("user", 2)] == [2, 1]
+
+
+def test_a_copy_of_a_loaded_table_builds_no_index_until_a_side_needs_one():
+    original, rows = loaded_orders()
+    frozen = original.copy()                        # as a compaction copies the state, under the store's lock
+    assert frozen.all() == list(rows.values())
+    assert original._unindexed and frozen._unindexed, "reading the rows built an index"
+    original.insert({"user": 1})
+    assert [r["id"] for r in original.where("user", 1)] == [1, 3, 4]
+    assert frozen.where("user", 1) == [rows[1], rows[3]] and len(frozen) == 3
+
+
+def test_a_loaded_table_continues_after_its_highest_integer_id():
+    assert Table.loaded("t", {"b": {"id": "b"}, "a": {"id": "a"}}).next_id() == 1
+    assert Table.loaded("t", {"a": {"id": "a"}, 7: {"id": 7}, 2: {"id": 2}}).next_id() == 8
+
+
+def test_threads_that_race_to_a_loaded_tables_first_lookup_all_see_the_whole_index():
+    rows = {i: {"id": i, "user": i % 7} for i in range(1, 20001)}
+    table = Table.loaded("orders", rows, indexes=("user",))
+    start, found = threading.Barrier(8), []
+
+    def look():
+        start.wait()
+        found.append(len(table.where("user", 3)))
+    threads = [threading.Thread(target=look) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert found == [len([i for i in rows if i % 7 == 3])] * 8
+
+
+def test_after_a_start_from_a_data_dir_the_loaded_indexes_are_built_in_the_background(tmp_path, monkeypatch):
+    import sandbox.core.store as store_module
+
+    many = [{"id": i, "user": i % 10} for i in range(1, 12001)]
+    schemas = {"shop": {"orders": ("user",)}}
+    Store(schemas, {"shop": lambda: {"orders": many}}, tmp_path).close()
+    monkeypatch.setattr(store_module, "INDEX_WARMUP_DELAY_S", 0.0)
+    orders = Store(schemas, {}, tmp_path).state("shop")["orders"]
+    deadline = time.monotonic() + 10
+    while orders.indexes_pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not orders.indexes_pending, "no request asked, yet the indexes should have been built"
+    assert [r["id"] for r in orders.where("user", 3)][:2] == [3, 13]
+
+    few = Store(schemas, {"shop": lambda: {"orders": many[:50]}}, tmp_path / "few")
+    few.close()
+    small = Store(schemas, {}, tmp_path / "few").state("shop")["orders"]
+    time.sleep(0.05)
+    assert small.indexes_pending, "a small table is left to the first request that needs it"
