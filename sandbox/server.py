@@ -50,7 +50,7 @@ IN_FLIGHT = 1024               # requests in flight at once (delayed ones includ
 CONTROL_THREADS = 2
 STOP_GRACE_S = 1.5             # SIGTERM: in-flight requests get this long, then the process exits anyway
 SLOW_S = 0.01                  # API requests of a kind that takes longer on average run on the pool
-SLOW_WEIGHT = 0.2              # of the latest request in that average
+SLOW_RISE, SLOW_FALL = 0.2, 0.02   # weight of the latest request in that average, above it and below it
 SLOW_KEPT = 4096               # (method, path) pairs remembered as once slow; beyond, forgotten and measured again
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REPLAY_KEY = "sandbox.replay_key"
@@ -285,7 +285,8 @@ class Server:
         So a request runs on the loop unless it may block or be long, and then a loop that stood still would hold
         up every other request and the control plane: a write with a data directory (its fsync), and any
         (method, path) whose requests take longer than ``SLOW_S`` (a moving average, so that one request the
-        machine held up does not send its kind away for good; a list page over 50,000 orders goes)."""
+        machine held up does not send its kind away for good, but slow to fall, so that a list page over 50,000
+        orders, slow once after each write, stays away)."""
         method = environ["REQUEST_METHOD"]
         if self.persistent and method not in SAFE_METHODS:
             return False
@@ -304,7 +305,9 @@ class Server:
                 self._slow.clear()
             self._slow[key] = took
         else:
-            self._slow[key] = average + (took - average) * SLOW_WEIGHT
+            # Quick to rise, slow to fall: a kind that is slow only now and then (a list page over 50,000 orders
+            # is slow once after each write, then its answers are reused) stays on the pool between its slow ones.
+            self._slow[key] = average + (took - average) * (SLOW_RISE if took > average else SLOW_FALL)
 
     def _respond(self, environ: dict, proto) -> None:
         """On the loop or a pool thread: the app's answer goes to granian from here, before the loop hears it is done."""
