@@ -88,6 +88,13 @@ def _path_info(path: str) -> str:
     return path if path.isascii() else path.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
+def _send(proto, status: int, headers: list, body: bytes) -> None:
+    try:
+        proto.response_bytes(status, headers, body)
+    except RuntimeError:                    # granian's ProtocolClosed: the client has gone, nobody to tell
+        pass
+
+
 def _split_address(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     return host.strip("[]"), int(port)
@@ -190,11 +197,10 @@ class Server:
         return f"http://{host}:{self.port}"
 
     # -- one request ---------------------------------------------------------------------------------
-    def _environ(self, scope, body: bytes) -> dict:
+    def _environ(self, scope, path_info: str, body: bytes) -> dict:
         environ = dict(self._base_environ)
-        path = scope.path
         environ["REQUEST_METHOD"] = scope.method
-        environ["PATH_INFO"] = _path_info(path)
+        environ["PATH_INFO"] = path_info
         environ["QUERY_STRING"] = scope.query_string
         environ["SERVER_PROTOCOL"] = "HTTP/2" if scope.http_version == "2" else f"HTTP/{scope.http_version}"
         environ["REMOTE_ADDR"] = _split_address(scope.client)[0]
@@ -252,9 +258,10 @@ class Server:
         sent_body = "content-length" in headers or "transfer-encoding" in headers
         body = await self._body(proto, self.control_max_body if control else self.api_max_body) if sent_body else b""
         rule = key = None
+        path_info = _path_info(path)
         if not control and self.lifecycle is not None:
             # Fired here once, even when nothing matches (None), so begin() never scans the rules again.
-            rule = self.lifecycle.early_fault(_path_info(path), scope.method, headers.get("x-sandbox-session"))
+            rule = self.lifecycle.early_fault(path_info, scope.method, headers.get("x-sandbox-session"))
             if rule is not None and rule.delay_ms:
                 await asyncio.sleep(rule.delay_ms / 1000)
             if rule is None and self.replays is not None and scope.method == "GET" and not body:
@@ -265,7 +272,7 @@ class Server:
                 if answer is not None:
                     self._replay(answer, proto)
                     return
-        environ = self._environ(scope, body)
+        environ = self._environ(scope, path_info, body)
         if not control and self.lifecycle is not None:
             environ[FIRED_FAULT] = rule
             if key is not None:
@@ -325,23 +332,17 @@ class Server:
             # nothing is replayed while it runs, and nothing kept before it is replayed after it.
             with changes.changing():
                 status, headers, content = self._call_app(environ)
-        try:
-            proto.response_bytes(status, headers, content)
-        except RuntimeError:                # granian's ProtocolClosed: the client has gone, nobody to tell
-            pass
+        _send(proto, status, headers, content)
 
     def _replay(self, answer: Answer, proto) -> None:
         """On the loop: a kept answer, journaled and logged before it goes out, as the app's answers are."""
         started = time.perf_counter()
         headers = answer.headers_now()
         try:
-            replayed(self.box, answer, answer.status, started)
+            replayed(self.box, answer, started)
         except Exception:               # as after a view (app.py): the journal or the log cannot fail an answer
             log.exception("journaling a replayed answer failed; the answer goes out as it was")
-        try:
-            proto.response_bytes(answer.status, headers, answer.body)
-        except RuntimeError:
-            pass
+        _send(proto, answer.status, headers, answer.body)
 
     # -- life ----------------------------------------------------------------------------------------
     def serve(self, *, handle_signals: bool = True) -> None:

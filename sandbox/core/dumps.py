@@ -33,22 +33,12 @@ class IdentityMemo:
         self._lock = threading.Lock()
 
     def get(self, objects: tuple, tag: tuple, build: Callable[[], Any]):
-        key = (*tag, *map(id, objects))
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None:
-                self._entries.move_to_end(key)
-                return hit[1]
-        value = build()
-        with self._lock:
-            self._entries[key] = (objects, value)
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return value
+        """The value kept for ``objects`` under ``tag``, or ``build()``'s, kept from now on."""
+        return self.get_each([objects], tag, lambda *_: build())[0]
 
     def get_each(self, parts: list[tuple], tag: tuple, build: Callable[..., Any]) -> list:
-        """``[get(objects, tag, lambda: build(*objects)) for objects in parts]``, its lookups under one lock (a
-        list page is 15 to 100 records)."""
+        """``get`` for each tuple of objects in ``parts`` (``build(*objects)`` makes a missing value), the lookups
+        under one lock: a list page is 15 to 100 records."""
         found: list = [None] * len(parts)
         missing = []
         with self._lock:
@@ -106,18 +96,18 @@ def serializer(schema: Schema) -> Callable:
         key = field.data_key if field.data_key is not None else attr
         source = attr if field.attribute is None else field.attribute
         plain = (field._CHECK_ATTRIBUTE and type(field).serialize is fields.Field.serialize
-                 and type(field).get_value is fields.Field.get_value and "." not in source)
+                 and type(field).get_value is fields.Field.get_value and "." not in source
+                 and type(schema).get_attribute is Schema.get_attribute)
         plan.append((attr, key, field, source, plain))
     plan = tuple(plan)
     dict_class, accessor = schema.dict_class, schema.get_attribute
-    custom_accessor = type(schema).get_attribute is not Schema.get_attribute
 
     def serialize(obj, *, many: bool = False):
         if many and obj is not None:
             return [serialize(item) for item in obj]
         ret = dict_class()
         for attr, key, field, source, plain in plan:
-            if plain and not custom_accessor:
+            if plain:
                 if type(obj) is dict:
                     value = obj[source] if source in obj else getattr(obj, source, missing)
                 else:

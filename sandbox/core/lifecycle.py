@@ -207,17 +207,16 @@ def finish(response):
         if (method == "GET" and 200 <= status < 300 and environ.get(FIRED_FAULT, False) is None and not request_body
                 and not response.direct_passthrough and "Set-Cookie" not in response.headers
                 and not box.clock.was_read()):
-            environ[REPLAYABLE] = Replayable(spec.name, ctx.sandbox_session, SESSION_ENVIRON in environ, path,
-                                             query, headers, secret)
+            environ[REPLAYABLE] = Replayable(spec.name, ctx.sandbox_session, path, query, headers, secret)
     if box.access_log is not None:
         box.access_log.write(method, path, query, status, elapsed)
     return response
 
 
-def replayed(box, answer: Answer, status: int, started: float) -> None:
+def replayed(box, answer: Answer, started: float) -> None:
     """A request answered by a kept answer (sandbox/server.py): journaled and logged as ``finish`` does."""
-    kept = answer.request
-    if kept.named_session:
+    kept, status = answer.request, answer.status
+    if kept.session != DEFAULT_SESSION:
         box.store.touch_session(kept.session)
     elapsed = (time.perf_counter() - started) * 1000
     box.journal.record(kept.session, seq=box.journal.next_seq(), time=time.time(), api=kept.api, method="GET",

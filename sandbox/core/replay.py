@@ -43,8 +43,7 @@ PER_REQUEST = "sandbox.per_request"
 class Replayable:
     """What the journal and the access log record for each replay of an answer (core/lifecycle.py)."""
     api: str
-    session: str
-    named_session: bool                     # a named session is touched (kept alive) by each replay
+    session: str                            # a named one is touched (kept alive) by each replay
     path: str
     query: str
     headers: list                           # the journal's raw header pairs (the key holds the same headers)
@@ -93,9 +92,6 @@ class Replays:
     @property
     def enabled(self) -> bool:
         return self.max_entries > 0
-
-    def stamp(self) -> int | None:
-        return self.changes.stamp()
 
     def lookup(self, key: tuple) -> Answer | None:
         stamp = self.changes.stamp()

@@ -33,7 +33,7 @@ def _conflict(code: str, message: str, rule) -> Conflict:
 WITH_USER = "slyk.order+user"
 
 
-def _with_user(order: dict, user: dict | None) -> dict:
+def order_with_user(order: dict, user: dict | None) -> dict:
     """An order as the API shows it: with its user (core/dumps.py keeps one view per pair of records)."""
     return {**order, "user": user}
 
@@ -56,7 +56,7 @@ class SlykBackend(Backend):
                 (o for o in self.orders.all() if not (hide_drafts and o["orderStatus"] == states.DRAFT)), query))
             page = paginate(selected, query.page, query.size)
             users = self.state["users"]
-            views = composed_each(WITH_USER, [(o, users.get(o["userId"])) for o in page.items], _with_user)
+            views = composed_each(WITH_USER, [(o, users.get(o["userId"])) for o in page.items], order_with_user)
             return Page(views, page.total, page.page, page.per_page)
 
     def order(self, order_id: str) -> dict:
@@ -228,7 +228,7 @@ class SlykBackend(Backend):
 
     def _with_user(self, order: dict) -> dict:
         user = self.state["users"].get(order["userId"])
-        return composed(WITH_USER, (order, user), lambda: _with_user(order, user))
+        return composed(WITH_USER, (order, user), lambda: order_with_user(order, user))
 
     def _line_view(self, line: dict, order: dict) -> dict:
         product = self._product(line["productId"])
