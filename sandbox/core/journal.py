@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 from urllib.parse import parse_qs
 
+from sandbox.core.validation import int_id
+
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "apikey", "x-access-token", "cookie",
                             "x-sandbox-admin-token", "proxy-authorization"})
 BODY_LIMIT = 64 * 1024   # bytes of a body kept per entry
@@ -130,7 +132,8 @@ class Journal:
             found = [e for e in found if e.status == status]
         if since:
             if since.isdigit():
-                found = [e for e in found if e.seq > int(since)]
+                after = int_id(since)           # None: more digits than any sequence number has
+                found = [e for e in found if after is not None and e.seq > after]
             else:
                 moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
                 if moment.tzinfo is None:

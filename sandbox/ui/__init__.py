@@ -33,6 +33,7 @@ from sandbox.control import _guard as control_plane_guard
 from sandbox.core import errors, openapi, rules
 from sandbox.core.api import session_name
 from sandbox.core.store import DEFAULT_SESSION
+from sandbox.core.validation import int_id
 
 from . import describe
 
@@ -71,8 +72,7 @@ def _session_exists() -> bool:
 
 
 def _int_arg(name: str, default: int, ceiling: int | None = None) -> int:
-    raw = request.args.get(name, "")
-    value = int(raw) if raw.isascii() and raw.isdigit() and int(raw) > 0 else default
+    value = int_id(request.args.get(name, "")) or default     # not a positive number (or over 19 digits)
     return min(value, ceiling) if ceiling else value
 
 
@@ -195,7 +195,7 @@ def _journal() -> tuple[list[dict], dict[str, str]]:
     status = filters["status"]
     entries = _box().journal.entries(
         session_name(), api=filters["api"] or None, method=filters["method"] or None, path=filters["path"] or None,
-        status=int(status) if status.isascii() and status.isdigit() else None)
+        status=int_id(status))
     return _journal_rows(entries), filters
 
 

@@ -316,3 +316,12 @@ def test_the_documented_fallbacks_for_huge_pages(client):
 def test_a_json_integer_of_4301_digits_is_malformed_json_not_a_500(client, box, raw):
     _refused_unchanged(client, box, lambda: client.patch(SLYK_ORDER, data=raw, headers={
         **SLYK, "Content-Type": "application/json"}), "slyk", 400)
+
+
+@pytest.mark.parametrize("path", [f"/__sandbox/requests?since={HUGE}", f"/__sandbox/requests?status={HUGE}",
+                                  f"/__sandbox/requests?limit={HUGE}", f"/__sandbox/?j_status={HUGE}",
+                                  f"/__sandbox/?page={HUGE}", f"/__sandbox/?per_page={HUGE}"])
+def test_huge_integers_on_the_control_plane_and_the_pages_are_no_500(client, path):
+    client.get("/slyk/orders", headers=SLYK)             # the journal has an entry to compare with
+    response = client.get(path)
+    assert response.status_code in (200, 400), response.get_data(as_text=True)[:300]
