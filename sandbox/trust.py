@@ -42,8 +42,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 OPEN_ENDPOINTS = frozenset({"control.health"})
 LOGIN_ENDPOINTS = frozenset({"sandbox_login.form", "sandbox_login.submit", "sandbox_login.logout"})
 FORM_ENDPOINTS = frozenset({"sandbox_login.submit", "sandbox_login.logout"})   # the login page's own <form>
-# Blueprints whose views sit behind the guard besides the control plane's (which registers it itself).
-GUARDED_BLUEPRINTS = ("openapi",)
+# Blueprints whose views sit behind the guard: the control plane, the pages, the login page, the OpenAPI documents.
+GUARDED_BLUEPRINTS = ("control", "sandbox_ui", "sandbox_login", "openapi")
 
 HOST_ALLOWED = Rule("host-allowed", "The control plane and the pages answer only to loopback names, IP addresses, "
                     "the bound name and SANDBOX_ALLOWED_HOSTS (DNS rebinding).")

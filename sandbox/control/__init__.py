@@ -12,14 +12,12 @@ before every view here). Health is open to all (health checks).
 from __future__ import annotations
 
 from sandbox import __version__, trust
-from sandbox.control.base import bp, json_values  # noqa: F401  (json_values: part of the old module's API)
+from sandbox.control.base import bp
 from sandbox.control.schemas import ControlErrorOut
 from sandbox.core import errors
 from sandbox.core.openapi import build
 
 ADMIN_HEADER = trust.ADMIN_HEADER
-_guard = trust.guard       # also guards the pages (sandbox/ui imports it by this name)
-bp.before_request(_guard)
 
 
 # Each module registers its routes on ``bp`` when imported; the order is the OpenAPI document's order.

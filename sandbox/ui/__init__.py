@@ -29,7 +29,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, send_from_directory, url_for
 
-from sandbox.control import _guard as control_plane_guard
 from sandbox.core import errors, openapi, rules
 from sandbox.core.api import session_name
 from sandbox.core.store import DEFAULT_SESSION
@@ -39,7 +38,6 @@ from . import describe
 
 bp = Blueprint("sandbox_ui", __name__, url_prefix="/__sandbox", template_folder="templates",
                static_folder="static", static_url_path="/assets")
-bp.before_request(control_plane_guard)
 
 PER_PAGE, MAX_PER_PAGE = 20, 200
 JOURNAL_ROWS = 25
