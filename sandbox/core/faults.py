@@ -121,10 +121,12 @@ class Faults:
     def remove(self, session: str, rule_id: int) -> bool:
         """Remove one rule; False when the session has none with that id."""
         with self._lock:
-            rules = self._rules.get(session, [])
-            kept = [rule for rule in rules if rule.id != rule_id]
+            rules = self._rules.get(session)
+            kept = [rule for rule in rules or () if rule.id != rule_id]
+            if rules is None or len(kept) == len(rules):
+                return False            # nothing kept for a session that had nothing
             self._rules[session] = kept
-            return len(kept) < len(rules)
+            return True
 
     def clear(self, session: str) -> None:
         with self._lock:

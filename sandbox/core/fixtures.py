@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -106,8 +107,8 @@ def check_records(path: str, records: list, seeded: list[dict], *, strict: bool 
             if _json_type(value) not in types[field] and not (_json_type(value) == "integer" and "number" in types[field]):
                 raise FixtureError(f"{path}: {label}: field {field!r} is {_json_type(value)}, "
                                    f"expected {' or '.join(sorted(types[field]))}")
-    ids = [r["id"] for r in records]
-    duplicates = sorted({repr(i) for i in ids if ids.count(i) > 1})
+    counts = Counter(r["id"] for r in records)
+    duplicates = sorted(repr(i) for i, count in counts.items() if count > 1)
     if duplicates:
         raise FixtureError(f"{path}: id {', '.join(duplicates)} appears more than once")
 

@@ -164,10 +164,6 @@ class Log:
         return self._size
 
     @property
-    def appended(self) -> int:
-        return self._appended
-
-    @property
     def synced(self) -> int:
         return self._synced
 

@@ -34,8 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from sandbox.core.errors import Unavailable
-from sandbox.core.persistence import (COMPACT_BYTES, AtomicJSONStorage, ApiFiles, PersistenceError,  # noqa: F401
-                                      check_data_dir)
+from sandbox.core.persistence import COMPACT_BYTES, ApiFiles, PersistenceError, check_data_dir
 
 Record = dict[str, Any]
 _MISSING = object()
@@ -717,18 +716,18 @@ class Store:
                 held.enter_context(self._files[api].compacting)
             held.enter_context(self.lock)
             held.enter_context(self.changes.changing())
-            written: list[str] = []
+            written: dict[str, ApiState] = {}
             for api, saved in snapshot.items():
                 state = self._attach(api, saved.copy())
                 try:
                     self._write_snapshot(api, state)
                 except OSError as exc:
-                    self._unwrite(written, states)
+                    self._unwrite(list(written), states)
                     raise Unavailable(_not_kept(exc)) from exc
-                written.append(api)
-            for api in written:
+                written[api] = state
+            for api, state in written.items():          # the very states written: disk and memory agree
                 states[api].detached = True
-                states[api] = self._attach(api, snapshot[api].copy())
+                states[api] = state
 
     def _unwrite(self, written: list[str], states: dict[str, ApiState]) -> None:
         """A multi-API restore failed part-way: put the APIs already written back on disk as they are in

@@ -121,11 +121,12 @@ class Webhooks:
 
     def unsubscribe(self, session: str, subscription_id: int | None = None) -> bool:
         with self._lock:
-            kept = [s for s in self._subscriptions.get(session, ())
-                    if subscription_id is not None and s.id != subscription_id]
-            removed = len(self._subscriptions.get(session, ())) != len(kept)
+            subscriptions = self._subscriptions.get(session)
+            kept = [s for s in subscriptions or () if subscription_id is not None and s.id != subscription_id]
+            if subscriptions is None or len(kept) == len(subscriptions):
+                return False            # nothing kept for a session that had nothing
             self._subscriptions[session] = kept
-            return removed
+            return True
 
     # -- events -----------------------------------------------------------------------------------
     def sink(self, api: str, session: str) -> Callable[[str, dict], None]:

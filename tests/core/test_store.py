@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from sandbox.core.store import ApiState, AtomicJSONStorage, Store, Table
+from sandbox.core.persistence import AtomicJSONStorage
+from sandbox.core.store import ApiState, Store, Table
 
 
 def make_table():
