@@ -23,11 +23,10 @@ def _sessions_view() -> dict:
 @documented(response=S.SessionsOut, params={"name": "job-1"}, errors=(400,))
 def create_session(name):
     """PUT /__sandbox/sessions/{name}: make a session (a copy of the seeded state) on purpose; idempotent."""
-    from sandbox.core.lifecycle import SESSION_NAME
+    from sandbox.core.lifecycle import SESSION_NAME, SESSION_NAME_RULE
 
     if not SESSION_NAME.match(name):
-        raise errors.Invalid("Invalid session name.", details={"name": [
-            "1-64 letters, digits, '.', '_', ':' or '-'."]})
+        raise errors.Invalid("Invalid session name.", details={"name": [f"{SESSION_NAME_RULE}."]})
     box().store.touch_session(name)        # a copy of each API's seeded state is made on its first use
     return _sessions_view()
 

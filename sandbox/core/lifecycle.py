@@ -30,6 +30,7 @@ from sandbox.core.store import DEFAULT_SESSION
 SESSION_HEADER = "X-Sandbox-Session"
 SESSION_ENVIRON = "HTTP_X_SANDBOX_SESSION"
 SESSION_NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+SESSION_NAME_RULE = "1-64 letters, digits, '.', '_', ':' or '-'"     # what SESSION_NAME matches, for messages
 FORCED_ERRORS = {400: errors.BadRequest, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound,
                  409: errors.Conflict, 413: errors.PayloadTooLarge, 422: errors.Invalid, 429: errors.RateLimited,
                  500: errors.InternalError}
@@ -94,7 +95,7 @@ def begin():
         box.store.touch_session(session)    # counted under the one session cap before anything is kept
     else:
         ctx.sandbox_session = DEFAULT_SESSION
-        raise errors.BadRequest(f"{SESSION_HEADER} must be 1-64 letters, digits, '.', '_', ':' or '-'.")
+        raise errors.BadRequest(f"{SESSION_HEADER} must be {SESSION_NAME_RULE}.")
     req = request._get_current_object()
     if spec is None:
         # The control plane imports whole states, far larger than any API request.

@@ -49,16 +49,15 @@ def _box():
 
 
 @bp.before_request
-@bp.before_request
 def _session_from_query():
     """``?session=NAME`` works like ``X-Sandbox-Session`` (a browser cannot set headers on a link)."""
-    from sandbox.core.lifecycle import SESSION_HEADER, SESSION_NAME
+    from sandbox.core.lifecycle import SESSION_HEADER, SESSION_NAME, SESSION_NAME_RULE
 
     name = request.args.get("session")
     if not name or request.headers.get(SESSION_HEADER):
         return
     if not SESSION_NAME.match(name):
-        raise errors.BadRequest("session must be 1-64 letters, digits, '.', '_', ':' or '-'.")
+        raise errors.BadRequest(f"session must be {SESSION_NAME_RULE}.")
     g.sandbox_session = name
 
 
