@@ -69,12 +69,31 @@ class SandboxServer:
         from waitress import wasyncore
 
         server = self._server
-        # Workers first, while the trigger they pull on finishing a response is still open; then the sockets,
-        # closed by the loop thread itself: closed from here, its select() could meet a closed descriptor
-        # (EBADF, an unhandled-thread-exception warning that fails `pytest -W error`).
+        trigger = server.trigger
+
+        def close_sockets() -> None:
+            # On the loop thread, so that its select() never meets a descriptor closed under it (EBADF, an
+            # unhandled-thread-exception warning that fails `pytest -W error`). The trigger stays open: a
+            # worker's earlier pull can wake the loop into this thunk before our own pull has written its byte,
+            # and that write must still find the pipe. An empty map ends the loop.
+            try:
+                for dispatcher in list(server._map.values()):
+                    if dispatcher is trigger:
+                        continue
+                    # The listening socket's own close() would close the trigger with it.
+                    close = wasyncore.dispatcher.close if dispatcher is server else type(dispatcher).close
+                    try:
+                        close(dispatcher)
+                    except OSError:
+                        pass
+            finally:
+                server._map.clear()
+
+        # Workers first, while the trigger they pull on finishing a response is still open.
         server.task_dispatcher.shutdown(timeout=5)
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
+        trigger.pull_trigger(close_sockets)
         self._thread.join(timeout=5)
+        trigger.close()                 # no loop is left to select on it
 
     def __enter__(self) -> "SandboxServer":
         return self

@@ -203,6 +203,28 @@ def test_sandbox_server_is_a_context_manager_that_ends_its_threads():
     assert [t.name for t in set(threading.enumerate()) - before] == []
 
 
+def test_stop_survives_a_worker_pull_that_wakes_the_loop_before_its_own():
+    """A response's worker pulls the trigger as it finishes; if the loop reads that byte after stop() queued its
+    thunk but before stop() wrote its own, the thunk runs first, and stop()'s write must still find the pipe."""
+    from sandbox import SandboxServer
+    server = SandboxServer()
+    trigger = server._server.trigger
+    own_pull = trigger._physical_pull
+
+    def pull_after_the_loop_ran_the_thunks():
+        own_pull()                                      # the worker's byte
+        deadline = time.monotonic() + 5
+        while trigger.thunks and time.monotonic() < deadline:
+            time.sleep(0.001)
+        own_pull()                                      # stop()'s byte, after the thunk has run
+    trigger._physical_pull = pull_after_the_loop_ran_the_thunks
+    assert _get(server.url("appx") + "/orders/15", {"Authorization": "Bearer t"}) == 200
+    server.stop()
+    assert not server._thread.is_alive() and trigger._fds == []        # the pipe is closed once the loop is gone
+    with pytest.raises(OSError):
+        urllib.request.urlopen(server.url() + "/__sandbox/health", timeout=2)
+
+
 def test_the_test_server_ignores_a_data_dir_and_fixtures_from_the_environment(tmp_path, monkeypatch):
     from sandbox import SandboxServer
     data, mine = tmp_path / "data", tmp_path / "mine"
