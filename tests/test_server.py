@@ -412,6 +412,67 @@ def test_a_kind_of_request_that_is_slow_moves_off_the_event_loop():
         thread.join(DEADLINE_S)
 
 
+def test_a_kind_sent_to_the_pool_comes_back_when_only_waiting_for_the_gil_made_it_slow():
+    """On the pool a request's wall time includes its waits for the GIL behind busy threads; it is its own CPU
+    time that decides whether it may come back to the loop."""
+    from flask import Flask
+
+    from sandbox.server import SLOW_S, Server
+
+    def work():
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(0.05)                             # slow once, on the loop: the kind goes to the pool
+        deadline = time.thread_time() + 0.006            # then 6 ms of CPU each
+        while time.thread_time() < deadline:
+            pass
+        return "done"
+
+    calls: list[int] = []
+    app = Flask("waits-for-the-gil")
+    app.add_url_rule("/work", "work", work)
+    server = Server(app, "127.0.0.1", 0, 8)
+    thread = threading.Thread(target=server.serve, kwargs={"handle_signals": False}, daemon=True)
+    thread.start()
+    stop = threading.Event()
+
+    def hog():                                           # threads that want the GIL all the time
+        while not stop.is_set():
+            sum(range(1000))
+    hogs = [threading.Thread(target=hog, daemon=True) for _ in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.001)                         # the GIL changes hands often: each request waits often
+    try:
+        deadline = time.monotonic() + DEADLINE_S
+        while True:                                      # until the server answers (one quick request)
+            try:
+                urllib.request.urlopen(server.url + "/ready", timeout=10)
+            except urllib.error.HTTPError:
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        averages = []
+        key = ("GET", "/work")
+        for hogger in hogs:
+            hogger.start()
+        for _ in range(200):
+            with urllib.request.urlopen(server.url + "/work", timeout=10) as response:
+                assert response.read() == b"done"
+            averages.append(server._slow.get(key, 0.0))
+            if averages[-1] <= SLOW_S and len(averages) > 1:
+                break
+        assert averages[0] > SLOW_S
+        assert min(averages) <= SLOW_S, averages[-5:]
+    finally:
+        sys.setswitchinterval(interval)
+        stop.set()
+        for hogger in hogs:
+            hogger.join(DEADLINE_S)
+        server.stop()
+        thread.join(DEADLINE_S)
+
+
 def test_the_control_plane_answers_at_once_while_writes_keep_the_event_loop_busy(served):
     """API requests run on the event loop: 8 clients creating orders back to back must not keep the control
     plane (its own threads) from answering within 100 ms."""
