@@ -51,6 +51,9 @@ def _finite(text: str) -> float:
 _SURROGATE_HINT = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+
+
 def parse_json_body(raw: bytes, *, required: bool = False) -> Any:
     """The body as JSON; an empty body is ``{}`` (clients such as Slyk's SDK send none on some POSTs).
 
@@ -62,10 +65,12 @@ def parse_json_body(raw: bytes, *, required: bool = False) -> Any:
             raise BadRequest("The request body is empty; a JSON object is required.")
         return {}
     try:
-        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+        # What json.loads does with bytes, with one decoder built once instead of one per call.
+        value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}") from None
-    if json_depth(value) > MAX_JSON_DEPTH:
+    # Nesting deeper than MAX_JSON_DEPTH takes more opening brackets than a shorter body has bytes.
+    if len(raw) > MAX_JSON_DEPTH and json_depth(value) > MAX_JSON_DEPTH:
         raise BadRequest(f"The request body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels.")
     if _SURROGATE_HINT.search(raw) and _holds_lone_surrogate(value):
         raise BadRequest("The request body is not valid JSON: a string holds a lone UTF-16 surrogate.")
