@@ -18,6 +18,7 @@ from flask import request
 from marshmallow import Schema, fields, missing
 
 from sandbox.core.api import PUBLIC_MOUNT
+from sandbox.core.validation import nested_schemas
 
 CACHE_SIZE = 16384
 
@@ -136,7 +137,5 @@ def compile_serializer(schema: Schema) -> None:
         return
     schema._serialize = serializer(schema)
     COMPILED.append(schema)
-    for field in schema.dump_fields.values():
-        inner = field.inner if isinstance(field, fields.List) else field
-        if isinstance(inner, fields.Nested) and isinstance(inner.schema, Schema):
-            compile_serializer(inner.schema)
+    for nested in nested_schemas(schema.dump_fields):
+        compile_serializer(nested)

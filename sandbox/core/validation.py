@@ -186,7 +186,17 @@ def deserializer(schema: Schema) -> Callable:
     return _deserialize
 
 
-FOLDED: list[Schema] = []       # what compile_deserializer changed (tests compare them with marshmallow's own)
+COMPILED: list[Schema] = []     # what compile_deserializer changed (tests compare them with marshmallow's own)
+
+
+def nested_schemas(schema_fields: Mapping[str, fields.Field]) -> list[Schema]:
+    """The schemas of the Nested fields, and of lists of them, among a schema's load or dump fields."""
+    found = []
+    for field in schema_fields.values():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested) and isinstance(inner.schema, Schema):
+            found.append(inner.schema)
+    return found
 
 
 def compile_deserializer(schema: Schema) -> None:
@@ -195,11 +205,9 @@ def compile_deserializer(schema: Schema) -> None:
     if "_deserialize" in schema.__dict__ or type(schema)._deserialize is not Schema._deserialize:
         return
     schema._deserialize = deserializer(schema)
-    FOLDED.append(schema)
-    for field in schema.load_fields.values():
-        inner = field.inner if isinstance(field, fields.List) else field
-        if isinstance(inner, fields.Nested) and isinstance(inner.schema, Schema):
-            compile_deserializer(inner.schema)
+    COMPILED.append(schema)
+    for nested in nested_schemas(schema.load_fields):
+        compile_deserializer(nested)
 
 
 class StrictInteger(fields.Integer):

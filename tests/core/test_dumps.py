@@ -77,22 +77,12 @@ def test_the_folded_serializer_gives_exactly_what_marshmallow_gives(monkeypatch)
     """Every record any documented example (reads and writes) dumps, and every page of some long lists, dumped by
     the folded serializer and by marshmallow's own Schema._serialize: the same JSON, key order included."""
     import json
-    from contextlib import contextmanager
     from pathlib import Path
 
     from sandbox import create_app
     from sandbox.config import TEST_CONFIG
     from sandbox.core import dumps as dumps_module
-
-    @contextmanager
-    def marshmallow_only():
-        folded = [(schema, schema.__dict__.pop("_serialize")) for schema in dumps_module.COMPILED
-                  if "_serialize" in schema.__dict__]
-        try:
-            yield
-        finally:
-            for schema, function in folded:
-                schema._serialize = function
+    from tests.core.unfolded import marshmallow_only
 
     checked, differing, comparing = [], [], [False]
     original_dump = Schema.dump
@@ -102,7 +92,7 @@ def test_the_folded_serializer_gives_exactly_what_marshmallow_gives(monkeypatch)
         if not comparing[0] and "_serialize" in self.__dict__:
             comparing[0] = True
             try:
-                with marshmallow_only():
+                with marshmallow_only(dumps_module.COMPILED, "_serialize"):
                     own = original_dump(self, obj, many=many)
             finally:
                 comparing[0] = False

@@ -4,10 +4,11 @@ body and on bodies broken in every way a client breaks them."""
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 from marshmallow import Schema, ValidationError
+
+from tests.core.unfolded import marshmallow_only
 
 EXAMPLES = sorted(Path(__file__).parents[2].glob("fixtures/*/examples/*.json"))
 BROKEN_VALUES = (None, 0, -1, 1.5, True, "", "x" * 300, [], [{}], {}, {"unknown": 1})
@@ -43,16 +44,6 @@ def test_the_folded_deserializer_loads_and_refuses_exactly_as_marshmallow_does(m
     from sandbox.config import TEST_CONFIG
     from sandbox.core import validation
 
-    @contextmanager
-    def marshmallow_only():
-        folded = [(schema, schema.__dict__.pop("_deserialize")) for schema in validation.FOLDED
-                  if "_deserialize" in schema.__dict__]
-        try:
-            yield
-        finally:
-            for schema, function in folded:
-                schema._deserialize = function
-
     checked, differing, comparing = [], [], [False]
     original_load = Schema.load
 
@@ -62,7 +53,7 @@ def test_the_folded_deserializer_loads_and_refuses_exactly_as_marshmallow_does(m
         comparing[0] = True
         try:
             folded = outcome(self, data)
-            with marshmallow_only():
+            with marshmallow_only(validation.COMPILED, "_deserialize"):
                 own = outcome(self, data)
         finally:
             comparing[0] = False
