@@ -250,6 +250,17 @@ def test_the_entry_point_imports_nothing_from_the_sandbox_package():
     assert result.stdout.strip() == "[]"
 
 
+def test_the_control_plane_client_loads_neither_flask_nor_the_app():
+    """``sandbox.client`` (the test handle's and ``sandbox wait``'s) is the standard library only, as it says."""
+    import subprocess
+    import sys
+    probe = ("import sys, sandbox.client; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug', 'marshmallow', 'faker')"
+             " or m == 'sandbox.app'))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+
+
 def test_the_client_names_the_headers_as_the_server_does():
     from sandbox import app, client, control
     assert (client.SESSION_HEADER, client.ADMIN_HEADER) == (app.SESSION_HEADER, control.ADMIN_HEADER)
