@@ -60,6 +60,13 @@ class ControlMethods:
         """Back to the seeded state (one API, or all)."""
         self.control("POST", "/reset", api=api)
 
+    def clean(self) -> None:
+        """This session back to the seeded state (webhook subscriptions and outbox go with a reset), with an
+        empty journal, no fault rules, no snapshots and real time."""
+        self.reset()
+        for resource in ("/requests", "/faults", "/snapshots", "/clock"):
+            self.control("DELETE", resource)
+
     def requests(self, **filters) -> list[dict]:
         """The journal, oldest first, filtered as GET /__sandbox/requests filters it:
         ``requests(api="slyk", method="POST", path="*/orders*", status=409, since=12, limit=5)``."""

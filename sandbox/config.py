@@ -99,3 +99,12 @@ def environment_variables() -> list[tuple[str, object]]:
 
 # Tests build hundreds of apps in one process: frozen objects are never collected, so they would pile up.
 TEST_CONFIG = {"TESTING": True, "QUIET": True, "GC_FREEZE": False}
+
+# A test's sandbox (the pytest plugin's server, sandbox.mock()) is its own: a data dir or fixture layer set in
+# the environment for `sandbox serve` is neither read nor overwritten unless the test's config names one.
+ISOLATED = {"DATA_DIR": None, "FIXTURES_DIR": None}
+
+
+def isolated_config(config: Mapping | None = None) -> dict:
+    """create_app settings for a test: the test defaults, no data dir, no user fixtures, then ``config``."""
+    return {**TEST_CONFIG, **ISOLATED, **(config or {})}

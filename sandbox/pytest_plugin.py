@@ -21,20 +21,10 @@ from typing import Any, Iterator
 
 from sandbox.client import SESSION_HEADER, ControlError, ControlMethods, call
 
-# Settings a test server takes from its caller only, never from the environment.
-ISOLATED = {"DATA_DIR": None, "FIXTURES_DIR": None}
-
-
-def isolated_config(config: dict | None = None) -> dict:
-    """create_app settings for a test: the test defaults, no data dir, no user fixtures, then ``config``."""
-    from sandbox.config import TEST_CONFIG
-
-    return {**TEST_CONFIG, **ISOLATED, **(config or {})}
-
-
 def isolated_app(config: dict | None = None):
     """A fresh in-process app with test settings (``sandbox_app``)."""
-    from sandbox import create_app
+    from sandbox.app import create_app
+    from sandbox.config import isolated_config
 
     return create_app(isolated_config(config))
 
@@ -132,14 +122,6 @@ class Sandbox(ControlMethods):
             return call(self.server.base_url, verb, path, body, query=query, headers=self.headers)
         except ControlError as error:
             raise AssertionError(str(error)) from None
-
-    def clean(self) -> None:
-        """Seeded state, empty journal, no faults, no snapshots, no webhooks, real time."""
-        self.reset()
-        self.control("DELETE", "/requests")
-        self.control("DELETE", "/faults")
-        self.control("DELETE", "/snapshots")
-        self.control("DELETE", "/clock")
 
     def drop_sessions(self) -> None:
         """Drop every named session: those handed out by ``session()`` (even if nothing made them live yet)

@@ -25,10 +25,6 @@ from sandbox.mocking.hosts import HOSTS_VARIABLE, ApiPlace, HostsArgument, Vendo
 
 __all__ = ["Mock", "mock", "HostBlocked", "HOSTS_VARIABLE"]
 
-# The in-process sandbox is the test's own: a data dir or fixture layer set in the environment for
-# `sandbox serve` is neither read nor overwritten unless ``config=`` names one.
-ISOLATED = {"DATA_DIR": None, "FIXTURES_DIR": None}
-
 # The WSGI environ carries these itself (from the URL and the body): a client's copies would disagree.
 SET_BY_WSGI = {"host", "content-length", "transfer-encoding"}
 
@@ -45,10 +41,10 @@ class Mock(ControlMethods):
 
     def __init__(self, hosts: HostsArgument | None = None, *, block_other_hosts: bool = False,
                  config: dict | None = None):
-        from sandbox.config import TEST_CONFIG
+        from sandbox.config import isolated_config
         from sandbox.registry import load_apis
 
-        self.config = {**TEST_CONFIG, **ISOLATED, **(config or {})}
+        self.config = isolated_config(config)
         specs = load_apis(self.config.get("APIS"))
         self.hosts = VendorHosts.build([ApiPlace(s.name, s.mount, s.base_path, s.public_urls) for s in specs],
                                        hosts)
@@ -168,9 +164,7 @@ class Mock(ControlMethods):
         for session in self.control("GET", "/sessions")["sessions"]:
             if session != DEFAULT_SESSION:
                 self.control("DELETE", f"/sessions/{quote(session)}")
-        self.reset()
-        for resource in ("/requests", "/faults", "/snapshots", "/webhooks", "/clock"):
-            self.control("DELETE", resource)
+        super().clean()
 
 
 def mock(hosts: HostsArgument | None = None, *, block_other_hosts: bool = False, config: dict | None = None) -> Mock:
