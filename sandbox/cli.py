@@ -105,6 +105,7 @@ def run(app) -> None:
     this process's memory) until SIGTERM or SIGINT, then exit 0."""
     from sandbox.core.accesslog import AccessLog
     from sandbox.server import PortInUse, Server
+    from sandbox.trust import is_loopback
 
     config = app.config
     try:
@@ -121,7 +122,7 @@ def run(app) -> None:
     for name, spec in app.extensions["sandbox"].apis.items():
         _say(f"  {name:<11} {base}{spec.client_base}")
     _say(f"  {'control':<11} {base}/__sandbox/health")
-    if not _loopback(config["HOST"]) and not config.get("ADMIN_TOKEN"):
+    if not (config["HOST"] == "localhost" or is_loopback(config["HOST"])) and not config.get("ADMIN_TOKEN"):
         click.echo(f"warning: bound to {config['HOST']} without SANDBOX_ADMIN_TOKEN: any client that reaches this "
                    "port can reset, import and fault the sandbox (/__sandbox/). Set SANDBOX_ADMIN_TOKEN to require "
                    "X-Sandbox-Admin-Token from clients that are not on loopback.", err=True)
@@ -139,14 +140,6 @@ def _say(line: str) -> None:
         sys.stdout.flush()
     except OSError:
         sys.stdout = open(os.devnull, "w")
-
-
-def _loopback(host: str) -> bool:
-    from ipaddress import ip_address
-    try:
-        return host == "localhost" or ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _default_url() -> str:

@@ -19,9 +19,15 @@ def api_names() -> list[str]:
     name = request.args.get("api")
     if name is None:
         return list(box().apis)
-    if name not in box().apis:
+    return [api_spec(name).name]
+
+
+def api_spec(name: str):
+    """The API called ``name``; an unknown name is a 404 that lists the known ones."""
+    spec = box().apis.get(name)
+    if spec is None:
         raise errors.NotFound(f"No API named {name!r}; known: {', '.join(box().apis)}.")
-    return [name]
+    return spec
 
 
 def request_json():

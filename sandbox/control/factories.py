@@ -11,8 +11,7 @@ from flask import request
 from marshmallow import Schema, validate
 from marshmallow import fields as ma
 
-from sandbox.control.base import box, bp, request_json
-from sandbox.core import errors
+from sandbox.control.base import api_spec, box, bp, request_json
 from sandbox.core import factories as F
 from sandbox.core.api import session_name
 from sandbox.core.openapi import documented
@@ -64,13 +63,6 @@ class ScenariosOut(Schema):
     scenarios = ma.List(ma.Nested(ScenarioOut))
 
 
-def _spec(api: str):
-    spec = box().apis.get(api)
-    if spec is None:
-        raise errors.NotFound(f"No API named {api!r}; known: {', '.join(box().apis)}.")
-    return spec
-
-
 def _state(spec):
     return box().store.state(spec.name, session_name())
 
@@ -96,7 +88,7 @@ def make_records(api, table):
 
     The body overrides stored fields (unknown field, wrong type, unknown state or a combination the API's
     rules forbid: 400 naming the field, nothing made); an unknown API or table is a 404."""
-    spec = _spec(api)
+    spec = api_spec(api)
     count = load(FactoryQueryIn(), request.args.to_dict())["count"]
     overrides = request_json() if request.get_data(cache=True).strip() else {}
     records = F.make(spec, _state(spec), box().clock, _seed(), table, overrides, count)
@@ -116,7 +108,7 @@ def list_scenarios():
 @documented(response=ArrangedOut, status=201, params={"api": "shop", "name": "three-processing-orders"})
 def arrange_scenario(api, name):
     """POST /__sandbox/scenarios/{api}/{name}: make a named arrangement of records (see GET /scenarios)."""
-    spec = _spec(api)
+    spec = api_spec(api)
     return {"scenario": name, "records": F.arrange(spec, _state(spec), box().clock, _seed(), name)}, 201
 
 

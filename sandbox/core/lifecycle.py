@@ -73,6 +73,10 @@ class Lifecycle:
             session = DEFAULT_SESSION
         elif not SESSION_NAME.match(session):
             return None                 # begin() answers 400 for it
+        return self.fire(spec, session, method, path)
+
+    def fire(self, spec, session: str, method: str, path: str) -> FaultRule | None:
+        """The fault rule this request to ``spec`` fires (counted), matched on the full path and the API's own."""
         return self.box.faults.fire(session, spec.name, method, (path, path[len(spec.mount):]))
 
 
@@ -110,7 +114,7 @@ def begin():
         rule = environ[FIRED_FAULT]         # fired and waited for by the server
         waited = True
     else:
-        rule = box.faults.fire(ctx.sandbox_session, spec.name, method, (path, path[len(spec.mount):]))
+        rule = life.fire(spec, ctx.sandbox_session, method, path)
         waited = False
     if rule is not None:
         answer = _apply_fault(rule, spec, waited)
