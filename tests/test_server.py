@@ -362,6 +362,15 @@ def test_a_stdout_nobody_reads_fills_and_nothing_hangs():
         running.stop()
 
 
+def _timed_kind(server, key: tuple) -> float:
+    """The server's average for a kind of request, once it has one: an answer goes out before its time is
+    recorded, so a client that has its answer may ask before the server has timed it."""
+    deadline = time.monotonic() + DEADLINE_S
+    while key not in server._slow and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return server._slow.get(key, 0.0)
+
+
 def test_a_kind_of_request_that_is_slow_moves_off_the_event_loop():
     """API requests run on the event loop (no thread hops); one kind that has taken long (a huge list page) is
     sent to the pool from then on, so it cannot hold up the loop, and with it every other client."""
@@ -392,7 +401,7 @@ def test_a_kind_of_request_that_is_slow_moves_off_the_event_loop():
 
         assert get("/fast") == b"fast"
         assert get("/slow") == b"slow"                  # the first one ran on the loop, and was measured
-        assert server._slow[("GET", "/slow")] > SLOW_S
+        assert _timed_kind(server, ("GET", "/slow")) > SLOW_S
         slow = [threading.Thread(target=get, args=("/slow",)) for _ in range(4)]
         for request in slow:
             request.start()
@@ -406,7 +415,7 @@ def test_a_kind_of_request_that_is_slow_moves_off_the_event_loop():
         # from the loop through a run of quick answers.
         for _ in range(20):
             assert get("/slow-once") == b"done"
-        assert server._slow[("GET", "/slow-once")] > SLOW_S
+        assert _timed_kind(server, ("GET", "/slow-once")) > SLOW_S
     finally:
         server.stop()
         thread.join(DEADLINE_S)
@@ -459,7 +468,7 @@ def test_a_kind_sent_to_the_pool_comes_back_when_only_waiting_for_the_gil_made_i
         for _ in range(200):
             with urllib.request.urlopen(server.url + "/work", timeout=10) as response:
                 assert response.read() == b"done"
-            averages.append(server._slow.get(key, 0.0))
+            averages.append(_timed_kind(server, key))     # may lag one request behind: it is the trend that counts
             if averages[-1] <= SLOW_S and len(averages) > 1:
                 break
         assert averages[0] > SLOW_S
