@@ -1,5 +1,5 @@
-"""The folded ``Schema._deserialize`` (core/validation.py) against marshmallow's own, on every documented write's
-body and on bodies broken in every way a client breaks them."""
+"""The folded ``Schema._deserialize`` and the fast loader (core/validation.py) against marshmallow's own, on every
+documented write's body and on bodies broken in every way a client breaks them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError
 from tests.core.unfolded import marshmallow_only
 
 EXAMPLES = sorted(Path(__file__).parents[2].glob("fixtures/*/examples/*.json"))
-BROKEN_VALUES = (None, 0, -1, 1.5, True, "", "x" * 300, [], [{}], {}, {"unknown": 1})
+BROKEN_VALUES = (None, 0, -1, 1.5, 2.0, "2", True, False, "", "x" * 300, [], [{}], {}, {"unknown": 1})
 
 
 def broken_bodies(body):
@@ -39,6 +39,67 @@ def outcome(schema: Schema, data):
         return "refused", json.dumps([error.messages, error.valid_data], default=str)
 
 
+def every_write(app, bodies):
+    """Send every documented write with each body ``bodies(documented_body)`` gives, from the seeded state."""
+    client = app.test_client()
+    for path in EXAMPLES:
+        request = json.loads(path.read_text())["request"]
+        if request["method"] == "GET" or not isinstance(request.get("body"), dict):
+            continue
+        spec = app.extensions["sandbox"].apis[path.parent.parent.name]
+        url = spec.mount + spec.base_path + request["path"]
+        for body in bodies(request["body"]):
+            client.post("/__sandbox/reset")
+            client.open(url, method=request["method"], headers=request.get("headers", {}), data=json.dumps(body),
+                        content_type="application/json")
+
+
+def with_broken(body):
+    return (body, *broken_bodies(body))
+
+
+def test_the_fast_loader_loads_only_what_marshmallow_loads_and_loads_it_alike(monkeypatch):
+    from sandbox import create_app
+    from sandbox.config import TEST_CONFIG
+    from sandbox.core import validation
+
+    seen, built, loaders = [], [], {}
+
+    def recording_loaders(schema):
+        # Under a fresh attribute name (below) every schema's loaders are built again, here, in this test.
+        validation.compile_deserializer(schema)
+        fast = validation.fast_loader(schema)
+        built.append((type(schema).__name__, fast is not None))
+        loaders[id(schema)] = fast
+
+        def recording(data):
+            seen.append((schema, json.loads(json.dumps(data))))
+            return fast(data)
+        setattr(schema, validation.FAST_LOAD, recording if fast is not None else None)
+        return getattr(schema, validation.FAST_LOAD)
+
+    monkeypatch.setattr(validation, "FAST_LOAD", "_sandbox_fast_load_under_test")
+    monkeypatch.setattr(validation, "compile_loaders", recording_loaders)
+    every_write(create_app(TEST_CONFIG), with_broken)
+
+    fast_loaded, unsure, differing = 0, 0, []
+    for schema, data in seen:
+        try:
+            mine = json.dumps(loaders[id(schema)](data), default=str)
+        except validation._Unsure:
+            unsure += 1
+            continue
+        fast_loaded += 1
+        with marshmallow_only(validation.COMPILED, "_deserialize"):
+            own = outcome(schema, data)
+        if own != ("loaded", mine):
+            differing.append((type(schema).__name__, data, mine, own))
+    assert not differing, differing[0]
+    # Every schema that loads a documented write's body has a fast loader, and both of its ways are walked here.
+    assert len(built) >= 7 and all(has for _, has in built), built
+    assert fast_loaded > 100 and unsure > 300, (fast_loaded, unsure)
+
+
 def test_the_folded_deserializer_loads_and_refuses_exactly_as_marshmallow_does(monkeypatch):
     from sandbox import create_app
     from sandbox.config import TEST_CONFIG
@@ -63,18 +124,11 @@ def test_the_folded_deserializer_loads_and_refuses_exactly_as_marshmallow_does(m
         return original_load(self, data)
 
     monkeypatch.setattr(Schema, "load", comparing_load)
-    app = create_app(TEST_CONFIG)
-    client = app.test_client()
-    for path in EXAMPLES:
-        request = json.loads(path.read_text())["request"]
-        if request["method"] == "GET" or not isinstance(request.get("body"), dict):
-            continue
-        spec = app.extensions["sandbox"].apis[path.parent.parent.name]
-        url = spec.mount + spec.base_path + request["path"]
-        for body in (request["body"], *broken_bodies(request["body"])):
-            client.post("/__sandbox/reset")
-            client.open(url, method=request["method"], headers=request.get("headers", {}), data=json.dumps(body),
-                        content_type="application/json")
+    # Every body goes through marshmallow's load here: no fast loader (under a fresh attribute name, so that none
+    # built by an earlier test is found).
+    monkeypatch.setattr(validation, "FAST_LOAD", "_sandbox_fast_load_set_aside")
+    monkeypatch.setattr(validation, "compile_loaders", lambda schema: validation.compile_deserializer(schema))
+    every_write(create_app(TEST_CONFIG), with_broken)
     kinds = {name for name, _ in checked}
     assert len(kinds) >= 7 and {"loaded", "refused"} <= {result for _, result in checked}, sorted(kinds)
     assert len(checked) > 500, len(checked)

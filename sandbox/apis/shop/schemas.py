@@ -75,6 +75,7 @@ class PhpInteger(fields.Field):
 class PhpArray(fields.Field):
     """Laravel's ``array`` rule: a JSON object or list, kept as sent."""
     openapi = {"type": ["object", "array"]}
+    loads_as_is = (dict, list)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, (dict, list)):
