@@ -29,11 +29,12 @@ import socket
 import sys
 import threading
 import time
+from asyncio.tasks import _enter_task, _leave_task
+from functools import partial
 from io import BytesIO
 from typing import Callable
 
-from granian._futures import _new_cbscheduler
-from granian._granian import RSGIWorker, SocketHolder, WorkerSignal
+from granian._granian import CallbackScheduler, RSGIWorker, SocketHolder, WorkerSignal
 from granian.http import HTTP1Settings
 
 from sandbox.control.base import bp as control_plane
@@ -236,10 +237,17 @@ class Server:
                 close()
         return answer[0], answer[1], body
 
-    async def _body(self, proto, limit: int | None) -> bytes:
+    async def _body(self, proto, limit: int | None, length: str | None) -> bytes:
+        if length is not None:
+            # hyper delivers exactly Content-Length bytes: one read of them all (one hand-over from granian's
+            # side to the loop; each chunk of ``async for`` is one). A body over the limit is not read at all:
+            # Flask answers 413 in the API's shape from the header alone.
+            if length == "0" or (limit is not None and int(length) > limit):
+                return b""
+            return await proto()
         if limit is None:
             return await proto()
-        # Read at most one byte over the limit: Flask then answers 413 in the API's shape without the rest.
+        # A chunked body: read at most one byte over the limit, so Flask answers 413 without the rest.
         chunks, size = [], 0
         async for chunk in proto:
             chunks.append(chunk)
@@ -248,15 +256,34 @@ class Server:
                 break
         return b"".join(chunks)
 
-    async def handle(self, scope, proto) -> None:
+    def early_body(self, scope, proto):
+        """On granian's thread, as a request is handed to the loop: the read of a body of known length that will
+        be read whole, started now. When granian has it before the loop runs the request (a small body comes with
+        the head), awaiting it costs nothing; else it is awaited as it would have been."""
+        if scope.proto != "http":
+            return None
+        length = scope.headers.get("content-length")
+        if length is None or length == "0":
+            return None
+        limit = self.control_max_body if scope.path.startswith(CONTROL_PREFIX) else self.api_max_body
+        if limit is not None and int(length) > limit:
+            return None
+        return proto()
+
+    async def handle(self, scope, proto, early_body=None) -> None:
         if scope.proto != "http":
             proto.close(403)
             return
         path = scope.path
         control = path.startswith(CONTROL_PREFIX)
         headers = scope.headers
-        sent_body = "content-length" in headers or "transfer-encoding" in headers
-        body = await self._body(proto, self.control_max_body if control else self.api_max_body) if sent_body else b""
+        length = headers.get("content-length")
+        if early_body is not None:
+            body = await early_body
+        elif length is not None or "transfer-encoding" in headers:
+            body = await self._body(proto, self.control_max_body if control else self.api_max_body, length)
+        else:
+            body = b""
         rule = key = None
         path_info = _path_info(path)
         if not control and self.lifecycle is not None:
@@ -364,7 +391,7 @@ class Server:
         worker = RSGIWorker(1, (None, self._listener), None, 1, 512, 1, 30, IN_FLIGHT, "1",
                             HTTP1Settings(header_read_timeout=HEADER_TIMEOUT_MS, keep_alive=True), None, False, None,
                             False, None, None, None, "tls1.3", None, [], False, (None, None))
-        worker.serve_str(_new_cbscheduler(loop, _watched(self.handle), impl_asyncio=True), loop, self._signal)
+        worker.serve_str(_Scheduler(loop, self.handle, self.early_body), loop, self._signal)
         try:
             loop.run_until_complete(self._run_until_stopped(finished))
         finally:
@@ -388,13 +415,37 @@ class Server:
                 pass                    # the loop has already ended
 
 
-def _watched(handle):
-    """granian's RSGI scheduler calls back with a watcher; errors are reported to it (granian: _futures.py)."""
-    async def run(watcher):
-        try:
-            await handle(watcher.scope, watcher.proto)
-        except BaseException as exc:   # noqa: BLE001 - granian answers 500 and logs it
-            watcher.err(exc)
-            return
-        watcher.done()
-    return run
+class _Scheduler(CallbackScheduler):
+    """granian's asyncio callback scheduler (granian/_futures.py, ``_CBSchedulerAIO``), which hands each request to
+    the loop as a task, with one step more on granian's side first: ``early_body`` starts reading the body."""
+    __slots__ = []
+
+    def __new__(cls, loop, handle, early_body):
+        # As granian/_futures.py's _new_cbscheduler builds its asyncio one (no task object of its own).
+        return super().__new__(cls, loop, handle, None, partial(_enter_task, loop), partial(_leave_task, loop))
+
+    def __init__(self, loop, handle, early_body):
+        super().__init__()
+        context = self._ctx
+
+        def run(coroutine, watcher):
+            watcher.taskref(loop.create_task(coroutine))
+
+        async def watched(watcher, body):
+            # granian answers 500 for an error reported to its watcher, and logs it.
+            try:
+                await handle(watcher.scope, watcher.proto, body)
+            except BaseException as exc:   # noqa: BLE001
+                watcher.err(exc)
+                return
+            watcher.done()
+
+        def schedule(watcher):
+            try:
+                body = early_body(watcher.scope, watcher.proto)
+            except Exception:               # noqa: BLE001 - read on the loop instead, as without this step
+                body = None
+            loop.call_soon_threadsafe(run, watched(watcher, body), watcher, context=context)
+
+        self._schedule_fn = schedule
+

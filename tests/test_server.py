@@ -155,6 +155,41 @@ def test_paths_are_decoded_once_and_a_chunked_body_over_the_limit_is_413(served)
         sock.close()
 
 
+SLYK_CREATE = json.dumps({"lines": [{"productId": "fc78d28f-a8dd-49de-a22f-722fe3bd26c5", "quantity": 1}],
+                          "userId": "88b1a9a6-a35c-4938-868a-396e468e592b"}).encode()
+
+
+def _post_head(length: int) -> bytes:
+    return (b"POST /slyk/orders HTTP/1.1\r\nHost: x\r\napikey: t\r\nContent-Type: application/json\r\n"
+            b"Content-Length: " + str(length).encode() + b"\r\n\r\n")
+
+
+def test_a_body_that_comes_well_after_its_head_is_read_whole(served):
+    # The server starts reading a body as the request is handed to the loop (Server.early_body): one that has not
+    # arrived by then is awaited, however long after the head it comes.
+    sock = _connect(served.port)
+    try:
+        sock.sendall(_post_head(len(SLYK_CREATE)) + SLYK_CREATE[:10])
+        time.sleep(0.3)
+        sock.sendall(SLYK_CREATE[10:])
+        assert _read_response(sock).startswith(b"HTTP/1.1 200")
+        sock.sendall(_post_head(len(SLYK_CREATE)) + SLYK_CREATE)      # and the connection goes on
+        assert _read_response(sock).startswith(b"HTTP/1.1 200")
+    finally:
+        sock.close()
+
+
+def test_a_content_length_over_the_limit_is_413_before_any_of_the_body_is_sent(served):
+    # Refused from the header alone: the server does not wait for (or read) a body it would refuse.
+    sock = _connect(served.port)
+    try:
+        sock.sendall(_post_head(1024 * 1024 + 1))
+        head = _read_response(sock)
+        assert head.startswith(b"HTTP/1.1 413"), head
+    finally:
+        sock.close()
+
+
 def test_120_idle_keep_alive_connections_and_slow_senders_lock_nobody_out(served):
     idle = []
     try:
