@@ -31,9 +31,16 @@ from sandbox.core.outbound import PRIVATE_NETWORKS, Refused, Targets, TimedOut, 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 
-def _now_iso(clock=None) -> str:
-    moment = clock.now() if clock else datetime.now(timezone.utc)
+def _now(clock=None) -> datetime:
+    return clock.now() if clock else datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _now_iso(clock=None) -> str:
+    return _iso(_now(clock))
 
 
 @dataclass
@@ -73,14 +80,36 @@ class Delivery:
                 "attempts": list(self.attempts)}
 
 
-@dataclass
 class Event:
-    id: str
-    api: str
-    name: str
-    created_at: str
-    body: dict                        # what is POSTed
-    deliveries: list[Delivery]
+    """One emitted event. Built on every write's path, so what only a reader of the outbox or a delivery needs (the
+    id's text, the timestamp's, the POSTed body) is made the first time it is asked for, from what was drawn at the
+    write: its 16 random bytes and the clock's instant."""
+    __slots__ = ("api", "name", "payload", "deliveries", "_random", "_moment", "_id", "_created_at", "_body")
+
+    def __init__(self, random: bytes, api: str, name: str, moment: datetime, payload: dict,
+                 deliveries: list[Delivery]):
+        self.api, self.name, self.payload, self.deliveries = api, name, payload, deliveries
+        self._random, self._moment = random, moment
+        self._id = self._created_at = self._body = None
+
+    @property
+    def id(self) -> str:
+        if self._id is None:
+            self._id = str(uuid.UUID(bytes=self._random, version=4))
+        return self._id
+
+    @property
+    def created_at(self) -> str:
+        if self._created_at is None:
+            self._created_at = _iso(self._moment)
+        return self._created_at
+
+    @property
+    def body(self) -> dict:
+        """What is POSTed."""
+        if self._body is None:
+            self._body = {"id": self.id, "event": self.name, "createdAt": self.created_at, "data": self.payload}
+        return self._body
 
     def as_json(self) -> dict:
         return {"id": self.id, "api": self.api, "event": self.name, "created_at": self.created_at,
@@ -135,13 +164,12 @@ class Webhooks:
 
     def enqueue(self, session: str, api: str, name: str, payload: dict) -> Event:
         # Not uuid.uuid4(): tests that pin an API's uuids (to replay it) must not see events draw from them.
-        event_id = str(uuid.UUID(bytes=os.urandom(16), version=4))
-        created = _now_iso(self.clock)
+        random, moment = os.urandom(16), _now(self.clock)
         with self._lock:
+            subscriptions = self._subscriptions.get(session)
             deliveries = [Delivery(s.id, s.url, due=time.monotonic())
-                          for s in self._subscriptions.get(session, ()) if s.wants(api, name)]
-            event = Event(event_id, api, name, created,
-                          {"id": event_id, "event": name, "createdAt": created, "data": payload}, deliveries)
+                          for s in subscriptions if s.wants(api, name)] if subscriptions else []
+            event = Event(random, api, name, moment, payload, deliveries)
             outbox = self._outbox.get(session)
             if outbox is None:
                 outbox = self._outbox[session] = deque(maxlen=self._outbox_size)
