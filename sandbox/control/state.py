@@ -80,6 +80,7 @@ def import_state():
     if problems:
         raise errors.Invalid(next(iter(problems.values()))[0], details=problems)
     store.restore(built, session_name())
+    store.imported(sum(len(records) for tables in apis.values() for records in tables.values()))
     return {"replaced": list(built), "session": session_name()}
 
 

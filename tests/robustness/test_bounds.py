@@ -123,6 +123,32 @@ def test_resets_between_refused_requests_leave_no_garbage_behind():
 
 
 
+def test_a_large_import_is_frozen_and_many_of_them_leave_nothing_frozen_behind():
+    from sandbox.core.store import FREEZE_IMPORTS_OF
+
+    app = make_app(GC_FREEZE=True)
+    client = app.test_client()
+    carts = [{"id": f"user_{n}", "user_id": n, "items": [{"product_sku": "SKU-1", "quantity": 1}]}
+             for n in range(1, FREEZE_IMPORTS_OF + 1)]
+    try:
+        client.get("/shop/api/v1/shop/orders", headers={"Authorization": "Bearer t"})    # seeded, and frozen
+        seeded = gc.get_freeze_count()
+        counts = []
+        for _ in range(8):
+            response = client.put("/__sandbox/state", json={"apis": {"shop": {"carts": carts}}})
+            assert response.status_code == 200, response.get_json()
+            counts.append(gc.get_freeze_count())
+            client.get("/shop/api/v1/shop/orders", headers={"Authorization": "Bearer t"})
+            client.post("/__sandbox/reset")
+        assert counts[0] > seeded + 3 * FREEZE_IMPORTS_OF, (seeded, counts)   # each cart: a dict, a list, a dict
+        assert max(counts) - min(counts) < FREEZE_IMPORTS_OF, counts         # no import's objects pile up
+        small = gc.get_freeze_count()
+        client.put("/__sandbox/state", json={"apis": {"shop": {"carts": carts[:10]}}})
+        assert gc.get_freeze_count() == small
+    finally:
+        gc.unfreeze()
+
+
 def test_a_failing_after_request_step_never_turns_a_kept_write_into_an_error(monkeypatch):
     app = make_app()
     client, box = app.test_client(), app.extensions["sandbox"]
