@@ -10,7 +10,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Mapping
 
-from flask import Flask, current_app, request
+from flask import Flask, Request, current_app, request
 from flask_cors import CORS
 from werkzeug import exceptions as http
 
@@ -19,7 +19,7 @@ from sandbox.ui import login
 from sandbox.config import DEFAULTS, from_environment
 from sandbox.core import errors, lifecycle, openapi
 from sandbox.core.accesslog import AccessLog
-from sandbox.core.api import ApiSpec
+from sandbox.core.api import RAW_BODY, ApiSpec
 from sandbox.core.faults import Faults
 from sandbox.core.journal import Journal
 from sandbox.core.lifecycle import SESSION_HEADER, DroppedConnection, Lifecycle
@@ -37,9 +37,24 @@ from sandbox.registry import load_apis
 
 log = logging.getLogger("sandbox")
 
+class SandboxRequest(Request):
+    """Flask's request, reading a body the server has already read whole (``RAW_BODY`` in the environ, within
+    the size limit that ``lifecycle.begin`` checks first) from there: the same bytes as through werkzeug's
+    limited stream, without it (a create reads its body twice: the view, then the journal)."""
+
+    def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False):
+        raw = self.environ.get(RAW_BODY)
+        if raw is None or parse_form_data:
+            return super().get_data(cache, as_text, parse_form_data)
+        if cache:
+            self._cached_data = raw
+        return raw.decode(errors="replace") if as_text else raw
+
+
 class SandboxFlask(Flask):
     """Flask, with ``ensure_sync`` answered once per function: Flask asks it of every hook and view on every
     request (``inspect.iscoroutinefunction``, ~3% of a read), and none of ours is a coroutine function."""
+    request_class = SandboxRequest
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

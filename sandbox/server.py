@@ -38,7 +38,7 @@ from granian._granian import CallbackScheduler, RSGIWorker, SocketHolder, Worker
 from granian.http import HTTP1Settings
 
 from sandbox.control.base import bp as control_plane
-from sandbox.core.api import DROP_CONNECTION
+from sandbox.core.api import DROP_CONNECTION, RAW_BODY
 from sandbox.core.lifecycle import FIRED_FAULT, replayed
 from sandbox.core.replay import PER_REQUEST, REPLAYABLE, Answer
 
@@ -220,6 +220,7 @@ class Server:
             environ["CONTENT_LENGTH"] = str(len(body))
         server, client = scope.server, scope.client
         environ[DROP_CONNECTION] = lambda: close_client_socket(server, client)
+        environ[RAW_BODY] = body
         return environ
 
     def _call_app(self, environ: dict):

@@ -565,3 +565,41 @@ def test_a_write_waiting_on_the_disk_holds_up_no_other_request(tmp_path, monkeyp
         assert time.monotonic() - started < 1.0, "a read waited for the write's disk"
         writer.join(30)
         monkeypatch.setattr(persistence.os, "fsync", real_fsync)
+
+
+def test_bodies_the_server_has_read_are_what_the_app_reads_through_werkzeug():
+    """The server hands the app the body it read (app.SandboxRequest): JSON, form-encoded and multipart writes are
+    answered through it exactly as through werkzeug's stream (the test client), from the same state."""
+    from urllib.parse import urlencode
+
+    from sandbox.pytest_plugin import isolated_app
+    from tests.served import ServedInThread
+    from tests.shop.test_laravel_input import FORM_CREATE
+    from tests.shop.test_orders import AUTH as SHOP_AUTH, BASE as SHOP
+
+    multipart = "".join(f'--x\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                        for name, value in FORM_CREATE) + "--x--\r\n"
+    writes = [
+        ("POST", "/slyk/orders", SLYK_AUTH, "application/json", SLYK_CREATE),
+        ("POST", "/slyk/orders", SLYK_AUTH, "application/json", b'{"lines": [{"quantity": "2"}]}'),
+        ("POST", "/slyk/orders", SLYK_AUTH, None, b"not json"),
+        ("POST", f"{SHOP}/orders", SHOP_AUTH, "application/x-www-form-urlencoded", urlencode(FORM_CREATE).encode()),
+        ("POST", f"{SHOP}/orders", SHOP_AUTH, "multipart/form-data; boundary=x", multipart.encode()),
+        ("PUT", f"{SHOP}/orders/1", SHOP_AUTH, "application/x-www-form-urlencoded",
+         b"items[0][product_sku]=EH-1&items[0][quantity]=2&notes=+By+the+door+"),
+    ]
+    client = isolated_app({"TESTING": True}).test_client()
+    client.put("/__sandbox/clock", json={"now": "2026-01-02T03:04:05Z"})
+    with ServedInThread() as served:
+        assert requests.put(served.base_url + "/__sandbox/clock", json={"now": "2026-01-02T03:04:05Z"},
+                            timeout=10).status_code == 200
+        for method, path, auth, content_type, body in writes:
+            headers = {**auth, **({"Content-Type": content_type} if content_type else {})}
+            through_werkzeug = client.open(path, method=method, headers=headers, data=body)
+            through_server = requests.request(method, served.base_url + path, headers=headers, data=body, timeout=10)
+            expected = through_werkzeug.get_json()
+            got = through_server.json()
+            for answer in (expected, got):       # a new Slyk order's id is random
+                if isinstance(answer, dict) and isinstance(answer.get("data"), dict):
+                    answer["data"].pop("id", None), answer["data"].pop("reference", None)
+            assert (through_server.status_code, got) == (through_werkzeug.status_code, expected), (method, path, body)

@@ -131,6 +131,8 @@ def json_body(*, required: bool = False):
 PUBLIC_MOUNT = "sandbox.public_mount"
 # Also set by sandbox.mock(): called when a fault rule drops the connection, in place of closing a socket.
 DROP_CONNECTION = "sandbox.drop_connection"
+# Set by sandbox/server.py: the request body, read whole before the app runs (app.SandboxRequest reads it there).
+RAW_BODY = "sandbox.raw_body"
 
 
 def link_base(spec: ApiSpec) -> str:
