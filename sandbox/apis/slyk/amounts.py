@@ -19,6 +19,8 @@ TAX_SHARE = Decimal("0.15")
 
 
 def dec(value) -> Decimal:
+    if type(value) is Decimal:
+        return value                    # Decimal(str(d)) is d: same digits, same exponent
     return Decimal(str(value)) if value is not None else ZERO
 
 
@@ -38,8 +40,9 @@ def parse_amount(raw) -> Decimal | None:
 
 
 def timestamp(moment: datetime) -> str:
-    moment = moment.astimezone(timezone.utc)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    # isoformat, not strftime (a third of the cost): "2020-08-10T10:00:00.000+00:00" up to the offset; the
+    # sandbox clock keeps to the years 1970-9000, always four digits.
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_timestamp(raw: str) -> datetime:
