@@ -51,14 +51,61 @@ class SandboxRequest(Request):
         return raw.decode(errors="replace") if as_text else raw
 
 
+ROUTES_KEPT = 4096     # (method, path) pairs whose route is remembered; beyond, all are forgotten and found again
+
+
+class _RouteAdapter:
+    """A request's URL adapter, routing each (method, path) once: werkzeug binds the URL map to the environ
+    (the host, three WSGI strings) and walks its matcher for every request, ~5% of a create. A match depends
+    on nothing else here (no SERVER_NAME, host or subdomain matching, no redirects: strict_slashes is off), so
+    the rule and arguments found are kept; a routing error is raised as werkzeug raises it and never kept.
+    Anything else asked of the adapter (url_for, OPTIONS' allowed methods) goes to werkzeug's own, built then."""
+    __slots__ = ("_app", "_request", "_bound")
+
+    def __init__(self, app: "SandboxFlask", request):
+        self._app, self._request, self._bound = app, request, None
+
+    def match(self, path_info=None, method=None, return_rule=False, query_args=None, websocket=None):
+        if not return_rule or path_info is not None or method is not None or query_args is not None \
+                or websocket is not None:
+            return self._werkzeug().match(path_info, method, return_rule, query_args, websocket)
+        environ = self._request.environ
+        key = (environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        routes = self._app._routes
+        found = routes.get(key)
+        if found is None:
+            found = self._werkzeug().match(return_rule=True)
+            if len(routes) >= ROUTES_KEPT:
+                routes.clear()
+            routes[key] = found
+        rule, arguments = found
+        return rule, dict(arguments)            # a request's view_args are its own
+
+    def _werkzeug(self):
+        if self._bound is None:
+            self._bound = Flask.create_url_adapter(self._app, self._request)
+        return self._bound
+
+    def __getattr__(self, name):
+        return getattr(self._werkzeug(), name)
+
+
 class SandboxFlask(Flask):
     """Flask, with ``ensure_sync`` answered once per function: Flask asks it of every hook and view on every
-    request (``inspect.iscoroutinefunction``, ~3% of a read), and none of ours is a coroutine function."""
+    request (``inspect.iscoroutinefunction``, ~3% of a read), and none of ours is a coroutine function; and
+    with each request's route found once per (method, path) (``_RouteAdapter``)."""
     request_class = SandboxRequest
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._sync: dict = {}
+        self._routes: dict = {}
+
+    def create_url_adapter(self, request):
+        if request is None or self.config["SERVER_NAME"] is not None or self.config["TRUSTED_HOSTS"] is not None \
+                or self.subdomain_matching or self.url_map.host_matching:
+            return super().create_url_adapter(request)
+        return _RouteAdapter(self, request)
 
     def ensure_sync(self, func):
         known = self._sync.get(func)

@@ -88,3 +88,29 @@ def test_environment_configures_the_app(monkeypatch):
     app = create_app(TEST_CONFIG)
     assert app.config["SEED"] == 7 and app.config["TOKENS"] == {"appx": ["a", "b"]}
     assert create_app({**TEST_CONFIG, "SEED": 9}).config["SEED"] == 9, "the mapping passed in wins"
+
+
+def test_routes_are_found_once_per_method_and_path_and_routing_errors_are_never_kept(monkeypatch):
+    import sandbox.app as app_module
+
+    app = create_app(TEST_CONFIG)
+    client, slyk = app.test_client(), {"apikey": "k"}
+    orders = client.get("/slyk/orders", headers=slyk).get_json()["data"]
+    first, second = orders[0]["id"], orders[1]["id"]
+    routes = app._routes
+    for _ in range(2):      # each answer is its own path's: the kept route's arguments are not shared
+        assert client.get(f"/slyk/orders/{first}", headers=slyk).get_json()["data"]["id"] == first
+        assert client.get(f"/slyk/orders/{second}", headers=slyk).get_json()["data"]["id"] == second
+    assert ("GET", f"/slyk/orders/{first}") in routes and ("GET", f"/slyk/orders/{second}") in routes
+    for _ in range(2):
+        assert client.get("/slyk/no/such/route", headers=slyk).status_code == 404
+        response = client.open(f"/slyk/orders/{first}", method="TRACE", headers=slyk)
+        assert response.status_code == 405 and "GET" in response.headers["Allow"]
+    assert ("GET", "/slyk/no/such/route") not in routes and ("TRACE", f"/slyk/orders/{first}") not in routes
+    assert client.options(f"/slyk/orders/{first}", headers={"Origin": "http://x.test",
+                          "Access-Control-Request-Method": "GET"}).status_code == 200
+
+    monkeypatch.setattr(app_module, "ROUTES_KEPT", 3)       # the bound: past it, every kept route is forgotten
+    for order in orders[:5]:
+        assert client.get(f"/slyk/orders/{order['id']}", headers=slyk).status_code == 200
+    assert len(routes) <= 3
