@@ -328,7 +328,8 @@ def _core_loader(field: fields.Field) -> Callable | None:
                 raise _UNSURE
             return as_is
         return lambda raw: raw if type(raw) in types else _unsure()
-    if kind is fields.Boolean and (not field.truthy or (True in field.truthy and False in field.falsy)):
+    if kind is fields.Boolean and (not field.truthy or (True in field.truthy and False in field.falsy
+                                                        and False not in field.truthy)):
         return lambda raw: raw if type(raw) is bool else _unsure()
     if kind is fields.Dict and field.key_field is None and field.value_field is None:
         return lambda raw: dict(raw) if type(raw) is dict else _unsure()
