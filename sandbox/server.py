@@ -238,14 +238,20 @@ class Server:
                 close()
         return answer[0], answer[1], body
 
-    async def _body(self, proto, limit: int | None, length: str | None) -> bytes:
+    def _limit(self, path: str) -> int | None:
+        return self.control_max_body if path.startswith(CONTROL_PREFIX) else self.api_max_body
+
+    def _reads_whole(self, path: str, length: str) -> bool:
+        """Whether a body of Content-Length ``length`` is read, in one read: hyper delivers exactly that many bytes
+        (one hand-over from granian's side to the loop; each chunk of ``async for`` is one). An empty body needs no
+        read, and one over the limit is not read at all: Flask answers 413 in the API's shape from the header."""
+        limit = self._limit(path)
+        return length != "0" and (limit is None or int(length) <= limit)
+
+    async def _body(self, proto, path: str, length: str | None) -> bytes:
         if length is not None:
-            # hyper delivers exactly Content-Length bytes: one read of them all (one hand-over from granian's
-            # side to the loop; each chunk of ``async for`` is one). A body over the limit is not read at all:
-            # Flask answers 413 in the API's shape from the header alone.
-            if length == "0" or (limit is not None and int(length) > limit):
-                return b""
-            return await proto()
+            return await proto() if self._reads_whole(path, length) else b""
+        limit = self._limit(path)
         if limit is None:
             return await proto()
         # A chunked body: read at most one byte over the limit, so Flask answers 413 without the rest.
@@ -264,12 +270,7 @@ class Server:
         if scope.proto != "http":
             return None
         length = scope.headers.get("content-length")
-        if length is None or length == "0":
-            return None
-        limit = self.control_max_body if scope.path.startswith(CONTROL_PREFIX) else self.api_max_body
-        if limit is not None and int(length) > limit:
-            return None
-        return proto()
+        return proto() if length is not None and self._reads_whole(scope.path, length) else None
 
     async def handle(self, scope, proto, early_body=None) -> None:
         if scope.proto != "http":
@@ -282,7 +283,7 @@ class Server:
         if early_body is not None:
             body = await early_body
         elif length is not None or "transfer-encoding" in headers:
-            body = await self._body(proto, self.control_max_body if control else self.api_max_body, length)
+            body = await self._body(proto, path, length)
         else:
             body = b""
         rule = key = None

@@ -18,7 +18,7 @@ from flask import request
 from marshmallow import Schema, fields, missing
 
 from sandbox.core.api import PUBLIC_MOUNT
-from sandbox.core.validation import nested_schemas
+from sandbox.core.validation import nested_schemas, plain_booleans
 
 CACHE_SIZE = 16384
 
@@ -143,7 +143,7 @@ def _dumps_as_is(field: fields.Field):
         return str
     if kind is fields.Integer and not field.as_string:
         return int
-    if kind is fields.Boolean and True in field.truthy and False in field.falsy and False not in field.truthy:
+    if kind is fields.Boolean and plain_booleans(field):
         return bool
     return None
 

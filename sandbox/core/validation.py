@@ -233,7 +233,8 @@ class _Unsure(Exception):
 _UNSURE = _Unsure()
 # Field classes whose ``_deserialize`` returns a value of these exact types unchanged (subclasses say so with
 # ``loads_as_is``): for those values the field's work is only the checks around it.
-_AS_IS = {fields.String: (str,), fields.Integer: (int,), fields.Raw: None}
+_AS_IS = {fields.String: (str,), fields.Integer: (int,), fields.Raw: None}     # None: any value
+_UNLISTED = object()
 
 
 def compile_loaders(schema: Schema):
@@ -315,22 +316,13 @@ def _core_loader(field: fields.Field) -> Callable | None:
     """``raw -> value`` as ``field._deserialize`` gives it for the values it is sure of, for the field kinds a body
     uses; None for any other field (its own deserialize runs)."""
     kind = type(field)
-    if "loads_as_is" in kind.__dict__ or kind in _AS_IS:
-        types = kind.__dict__["loads_as_is"] if "loads_as_is" in kind.__dict__ else _AS_IS[kind]
-        if types is None:
-            return lambda raw: raw
-        if len(types) == 1:
-            only = types[0]
-
-            def as_is(raw):
-                if type(raw) is only:
-                    return raw
-                raise _UNSURE
-            return as_is
+    types = kind.__dict__.get("loads_as_is", _AS_IS.get(kind, _UNLISTED))
+    if kind is fields.Boolean and plain_booleans(field):
+        types = (bool,)
+    if types is None:
+        return lambda raw: raw
+    if types is not _UNLISTED:
         return lambda raw: raw if type(raw) in types else _unsure()
-    if kind is fields.Boolean and (not field.truthy or (True in field.truthy and False in field.falsy
-                                                        and False not in field.truthy)):
-        return lambda raw: raw if type(raw) is bool else _unsure()
     if kind is fields.Dict and field.key_field is None and field.value_field is None:
         return lambda raw: dict(raw) if type(raw) is dict else _unsure()
     if kind is fields.List:
@@ -344,6 +336,12 @@ def _core_loader(field: fields.Field) -> Callable | None:
 
 def _unsure():
     raise _UNSURE
+
+
+def plain_booleans(field: fields.Boolean) -> bool:
+    """Whether ``field`` loads and dumps true and false as themselves (its truthy and falsy sets as marshmallow's
+    defaults have them: True only among the truthy values, False only among the falsy)."""
+    return True in field.truthy and False in field.falsy and False not in field.truthy and True not in field.falsy
 
 
 class StrictInteger(fields.Integer):
