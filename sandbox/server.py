@@ -1,4 +1,5 @@
-"""Serving the app: granian's Rust HTTP/1 stack in front, the Flask app on its event loop and a pool of threads.
+"""Serving the app: granian's Rust HTTP/1 stack in front, the Flask app on granian's Python thread, an event loop and
+a pool of threads.
 
 Why this shape (measured in ``make bench``, recorded in README "Performance"):
 
@@ -9,8 +10,11 @@ Why this shape (measured in ``make bench``, recorded in README "Performance"):
 - It is driven through its RSGI interface, so what happens before a request reaches Flask runs on an event
   loop: a fault rule's delay is an ``asyncio.sleep``, not a sleeping thread, and the control plane has a pool
   of its own. Whatever the API pool is doing (delays, slow writes), ``/__sandbox/`` answers at once.
-- The app itself runs on that loop too (``Server._runs_inline``), except what may block or take long, which the
-  ``--threads`` pool runs; and a GET whose answer is kept (core/replay.py) is answered on the loop without it.
+- An API request that may neither block nor take long (``Server._runs_inline``) is answered by the thread granian
+  hands requests over on, its own Python thread, as soon as its body has come (``Server.serve_here``): no turn of
+  the loop, no thread hop (make bench: +10-25% creates at c=1/8). A fault rule's delay is handed to the loop;
+  what may block or take long runs on the ``--threads`` pool; a GET whose answer is kept (core/replay.py) is
+  answered without the app.
 - granian's own launcher binds the port itself and runs the app from an import string in worker processes;
   the sandbox's state lives in this process, the app is already built (seeding shows a counter) and
   ``--port 0`` must report the port it got. So one granian worker is embedded here the way granian's
@@ -277,7 +281,6 @@ class Server:
             proto.close(403)
             return
         path = scope.path
-        control = path.startswith(CONTROL_PREFIX)
         headers = scope.headers
         length = headers.get("content-length")
         if early_body is not None:
@@ -286,34 +289,82 @@ class Server:
             body = await self._body(proto, path, length)
         else:
             body = b""
-        rule = key = None
         path_info = _path_info(path)
-        if not control and self.lifecycle is not None:
-            # Fired here once, even when nothing matches (None), so begin() never scans the rules again.
-            rule = self.lifecycle.early_fault(path_info, scope.method, headers.get("x-sandbox-session"))
-            if rule is not None and rule.delay_ms:
-                await asyncio.sleep(rule.delay_ms / 1000)
-            if rule is None and self.replays is not None and scope.method == "GET" and not body:
-                # The whole request as it came is the key (core/replay.py): a hit is answered here, on the loop,
-                # before anything is built for the app.
-                key = (path, scope.query_string, tuple(headers.items()))
-                answer = self.replays.lookup(key)
-                if answer is not None:
-                    self._replay(answer, proto)
-                    return
+        rule = self._fire(scope, path_info)
+        if rule is not None and rule.delay_ms:
+            await asyncio.sleep(rule.delay_ms / 1000)
+        await self._serve(scope, proto, body, path_info, rule)
+
+    def _fire(self, scope, path_info: str):
+        """The fault rule an API request fires (once, even when nothing matches: begin() never scans the rules
+        again); None for the control plane."""
+        if self.lifecycle is None or scope.path.startswith(CONTROL_PREFIX):
+            return None
+        return self.lifecycle.early_fault(path_info, scope.method, scope.headers.get("x-sandbox-session"))
+
+    def _admit(self, scope, proto, body: bytes, path_info: str, rule):
+        """The environ the app gets, or None when a kept answer has been replayed here."""
+        control = scope.path.startswith(CONTROL_PREFIX)
+        key = None
+        if not control and self.lifecycle is not None and rule is None and self.replays is not None \
+                and scope.method == "GET" and not body:
+            # The whole request as it came is the key (core/replay.py): a hit is answered here, before anything
+            # is built for the app.
+            key = (scope.path, scope.query_string, tuple(scope.headers.items()))
+            answer = self.replays.lookup(key)
+            if answer is not None:
+                self._replay(answer, proto)
+                return None
         environ = self._environ(scope, path_info, body)
         if not control and self.lifecycle is not None:
             environ[FIRED_FAULT] = rule
             if key is not None:
                 environ[REPLAY_KEY] = key
-        if control:
+        return environ
+
+    async def _serve(self, scope, proto, body: bytes, path_info: str, rule) -> None:
+        environ = self._admit(scope, proto, body, path_info, rule)
+        if environ is None:
+            return
+        if scope.path.startswith(CONTROL_PREFIX):
             await self._control_pool.run(self._respond, environ, proto)
-        elif self._runs_inline(environ):
+        elif self._runs_inline(scope.method, path_info):
             self._respond_timed(environ, proto, time.perf_counter)
         else:
             await self._api_pool.run(self._respond_timed, environ, proto, time.thread_time)
 
-    def _runs_inline(self, environ: dict) -> bool:
+    def takes_here(self, scope) -> bool:
+        """Whether granian's own Python thread, which hands each request over, answers it itself (``serve_here``):
+        an API request that runs inline, with no body or a body of known length that is read whole."""
+        if scope.proto != "http" or self.lifecycle is None:
+            return False
+        path = scope.path
+        if path.startswith(CONTROL_PREFIX) or "transfer-encoding" in scope.headers:
+            return False
+        length = scope.headers.get("content-length")
+        if length is not None and length != "0" and not self._reads_whole(path, length):
+            return False
+        return self._runs_inline(scope.method, _path_info(path))
+
+    def serve_here(self, watcher, body: bytes, hand_over) -> None:
+        """On granian's Python thread: a request answered without a turn of the event loop, unless its fault
+        rule delays it (the delay is the loop's ``asyncio.sleep``): then ``hand_over`` gives the rest to the loop."""
+        scope, proto = watcher.scope, watcher.proto
+        path_info = _path_info(scope.path)
+        rule = self._fire(scope, path_info)
+        if rule is not None and rule.delay_ms:
+            hand_over(self._delayed(scope, proto, body, path_info, rule))
+            return
+        environ = self._admit(scope, proto, body, path_info, rule)
+        if environ is not None:
+            self._respond_timed(environ, proto, time.perf_counter)
+        watcher.done()
+
+    async def _delayed(self, scope, proto, body: bytes, path_info: str, rule) -> None:
+        await asyncio.sleep(rule.delay_ms / 1000)
+        await self._serve(scope, proto, body, path_info, rule)
+
+    def _runs_inline(self, method: str, path_info: str) -> bool:
         """Whether an API request runs here, on the event loop, rather than on the API pool.
 
         The app is Python and holds the GIL for all its work: on a thread of its own a request gains no parallelism
@@ -323,10 +374,9 @@ class Server:
         (method, path) whose requests take longer than ``SLOW_S`` (a moving average, so that one request the
         machine held up does not send its kind away for good, but slow to fall, so that a list page over 50,000
         orders, slow once after each write, stays away)."""
-        method = environ["REQUEST_METHOD"]
         if self.persistent and method not in SAFE_METHODS:
             return False
-        return self._slow.get((method, environ["PATH_INFO"]), 0.0) <= SLOW_S
+        return self._slow.get((method, path_info), 0.0) <= SLOW_S
 
     def _respond_timed(self, environ: dict, proto, clock) -> None:
         """``_respond``, timed for ``_runs_inline``. On the loop by the wall clock: how long the loop stood still.
@@ -380,7 +430,7 @@ class Server:
     # -- life ----------------------------------------------------------------------------------------
     def serve(self, *, handle_signals: bool = True) -> None:
         """Serve until ``stop()`` (or SIGTERM/SIGINT when ``handle_signals``, which needs the main thread)."""
-        self._loop = loop = asyncio.new_event_loop()
+        self._loop = loop = _Loop()
         asyncio.set_event_loop(loop)
         self._stopping, finished = asyncio.Event(), asyncio.Event()
         if self._stop_requested:
@@ -393,7 +443,7 @@ class Server:
         worker = RSGIWorker(1, (None, self._listener), None, 1, 512, 1, 30, IN_FLIGHT, "1",
                             HTTP1Settings(header_read_timeout=HEADER_TIMEOUT_MS, keep_alive=True), None, False, None,
                             False, None, None, None, "tls1.3", None, [], False, (None, None))
-        worker.serve_str(_Scheduler(loop, self.handle, self.early_body), loop, self._signal)
+        worker.serve_str(_Scheduler(loop, self), loop, self._signal)
         try:
             loop.run_until_complete(self._run_until_stopped(finished))
         finally:
@@ -417,37 +467,97 @@ class Server:
                 pass                    # the loop has already ended
 
 
+class _Here:
+    """A callback that runs where a granian future completes, on granian's Python thread (``_FutureLoop``)."""
+    __slots__ = ("callback",)
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def __call__(self, *args):
+        self.callback(*args)
+
+
+class _Loop(asyncio.SelectorEventLoop):
+    """The server's event loop, which granian's futures (a request body's read) also report their completion to:
+    a ``_Here`` callback is called at once, on the thread that completes the future, without a turn of the loop."""
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        if type(callback) is _Here:
+            return callback(*args)
+        return super().call_soon_threadsafe(callback, *args, context=context)
+
+    def call_soon(self, callback, *args, context=None):
+        if type(callback) is _Here:
+            return callback(*args)
+        return super().call_soon(callback, *args, context=context)
+
+
 class _Scheduler(CallbackScheduler):
     """granian's asyncio callback scheduler (granian/_futures.py, ``_CBSchedulerAIO``), which hands each request to
-    the loop as a task, with one step more on granian's side first: ``early_body`` starts reading the body."""
+    the loop as a task, with a step on granian's side first: a request the server answers there
+    (``Server.takes_here``) is answered at once, once its body has come; any other has the read of its body
+    started (``early_body``) and goes to the loop."""
     __slots__ = []
 
-    def __new__(cls, loop, handle, early_body):
+    def __new__(cls, loop, server):
         # As granian/_futures.py's _new_cbscheduler builds its asyncio one (no task object of its own).
-        return super().__new__(cls, loop, handle, None, partial(_enter_task, loop), partial(_leave_task, loop))
+        return super().__new__(cls, loop, server.handle, None, partial(_enter_task, loop), partial(_leave_task, loop))
 
-    def __init__(self, loop, handle, early_body):
+    def __init__(self, loop, server):
         super().__init__()
         context = self._ctx
+        handle, early_body, takes_here, serve_here = server.handle, server.early_body, server.takes_here, \
+            server.serve_here
 
         def run(coroutine, watcher):
             watcher.taskref(loop.create_task(coroutine))
 
-        async def watched(watcher, body):
+        async def watched(watcher, awaitable):
             # granian answers 500 for an error reported to its watcher, and logs it.
             try:
-                await handle(watcher.scope, watcher.proto, body)
+                await awaitable
             except BaseException as exc:   # noqa: BLE001
                 watcher.err(exc)
                 return
             watcher.done()
 
-        def schedule(watcher):
+        def answer_here(watcher, body):
             try:
-                body = early_body(watcher.scope, watcher.proto)
+                serve_here(watcher, body, lambda rest: loop.call_soon_threadsafe(run, watched(watcher, rest), watcher,
+                                                                                 context=context))
+            except BaseException as exc:   # noqa: BLE001
+                watcher.err(exc)
+
+        def body_came(watcher, future):
+            try:
+                body = future.result()
+            except BaseException as exc:   # noqa: BLE001 - the client went away while sending it
+                watcher.err(exc)
+                return
+            answer_here(watcher, body)
+
+        def schedule(watcher):
+            scope = watcher.scope
+            try:
+                here = takes_here(scope)
+            except Exception:               # noqa: BLE001 - the loop's way, which answers whatever this did not
+                here = False
+            if here:
+                length = scope.headers.get("content-length")
+                if length is None or length == "0":
+                    answer_here(watcher, b"")
+                    return
+                try:
+                    watcher.proto().add_done_callback(_Here(partial(body_came, watcher)))
+                except BaseException as exc:   # noqa: BLE001 - granian's caller would drop it unanswered
+                    watcher.err(exc)
+                return
+            try:
+                body = early_body(scope, watcher.proto)
             except Exception:               # noqa: BLE001 - read on the loop instead, as without this step
                 body = None
-            loop.call_soon_threadsafe(run, watched(watcher, body), watcher, context=context)
+            loop.call_soon_threadsafe(run, watched(watcher, handle(scope, watcher.proto, body)), watcher,
+                                      context=context)
 
         self._schedule_fn = schedule
-

@@ -5,6 +5,7 @@ beside what they guard against: a client locked out for 120 s, a delay of 5 s, a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -177,6 +178,19 @@ def test_a_body_that_comes_well_after_its_head_is_read_whole(served):
         assert _read_response(sock).startswith(b"HTTP/1.1 200")
     finally:
         sock.close()
+
+
+def test_a_client_that_goes_away_halfway_through_its_body_changes_nothing_and_hurts_nobody(served):
+    # The body of a request answered on granian's thread (Server.serve_here) is awaited there by a callback: a
+    # client that closes before its body is whole gets no order made, and the next client is answered.
+    before = served.request("GET", "/slyk/orders?limit=1", headers=SLYK_AUTH)[1]["total"]
+    for _ in range(20):
+        sock = _connect(served.port)
+        sock.sendall(_post_head(len(SLYK_CREATE)) + SLYK_CREATE[:10])
+        sock.close()
+    status, body = served.request("POST", "/slyk/orders", json.loads(SLYK_CREATE), headers=SLYK_AUTH)
+    assert status == 200, body
+    assert served.request("GET", "/slyk/orders?limit=1", headers=SLYK_AUTH)[1]["total"] == before + 1
 
 
 def test_a_content_length_over_the_limit_is_413_before_any_of_the_body_is_sent(served):
@@ -606,3 +620,62 @@ def test_bodies_the_server_has_read_are_what_the_app_reads_through_werkzeug():
                 if isinstance(answer, dict) and isinstance(answer.get("data"), dict):
                     answer["data"].pop("id", None), answer["data"].pop("reference", None)
             assert (through_server.status_code, got) == (through_werkzeug.status_code, expected), (method, path, body)
+
+
+def test_a_here_callback_runs_where_granian_completes_its_future_and_any_other_on_the_loop():
+    """granian reports a finished body read to the server's loop from its own Python thread; ``_Here`` callbacks
+    (the requests answered on that thread) run there and then, any other (an asyncio task's wakeup) on the loop."""
+    from sandbox.server import _Here, _Loop
+
+    loop = _Loop()
+    ran = []
+    try:
+        def complete():
+            loop.call_soon_threadsafe(_Here(lambda value: ran.append(("here", value, threading.current_thread()))), 1)
+            loop.call_soon_threadsafe(lambda value: ran.append(("loop", value, threading.current_thread())), 2)
+
+        granian = threading.Thread(target=complete)
+        granian.start()
+        granian.join(DEADLINE_S)
+        assert ran == [("here", 1, granian)]            # at once, on the completing thread
+        loop.run_until_complete(asyncio.sleep(0))
+        assert ran[1] == ("loop", 2, threading.current_thread())
+        loop.call_soon(_Here(lambda value: ran.append(("here-now", value))), 3)
+        assert ran[2] == ("here-now", 3)                # what add_done_callback on a finished future does
+    finally:
+        loop.close()
+
+
+def test_which_requests_granians_thread_answers_itself(tmp_path):
+    """API requests that run inline and whose body is read whole are answered on granian's thread; the control
+    plane, chunked or oversized bodies, writes with a data directory and kinds that have been slow go the loop's
+    way (its pools, its body reading, its 413)."""
+    from sandbox.app import create_app
+    from sandbox.server import SLOW_S, Server
+
+    class Scope:
+        proto = "http"
+
+        def __init__(self, method, path, **headers):
+            self.method, self.path, self.headers = method, path, {"host": "x", **headers}
+
+    servers = []
+    try:
+        in_memory = Server(create_app({"TESTING": True}), "127.0.0.1", 0, 2)
+        on_disk = Server(create_app({"TESTING": True, "DATA_DIR": str(tmp_path)}), "127.0.0.1", 0, 2)
+        servers += [in_memory, on_disk]
+        assert in_memory.takes_here(Scope("GET", "/slyk/orders"))
+        assert in_memory.takes_here(Scope("POST", "/slyk/orders", **{"content-length": "120"}))
+        assert not in_memory.takes_here(Scope("GET", "/__sandbox/health"))
+        assert not in_memory.takes_here(Scope("POST", "/slyk/orders", **{"transfer-encoding": "chunked"}))
+        assert not in_memory.takes_here(Scope("POST", "/slyk/orders", **{"content-length": str(1024 * 1024 + 1)}))
+        in_memory._slow[("GET", "/slyk/orders")] = SLOW_S * 2
+        assert not in_memory.takes_here(Scope("GET", "/slyk/orders"))
+        assert on_disk.takes_here(Scope("GET", "/slyk/orders"))
+        assert not on_disk.takes_here(Scope("POST", "/slyk/orders", **{"content-length": "120"}))
+        websocket = Scope("GET", "/slyk/orders")
+        websocket.proto = "ws"
+        assert not in_memory.takes_here(websocket)
+    finally:
+        for server in servers:
+            server._listener = None
