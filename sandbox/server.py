@@ -522,10 +522,12 @@ class _Scheduler(CallbackScheduler):
                 return
             watcher.done()
 
+        def to_loop(watcher, awaitable):
+            loop.call_soon_threadsafe(run, watched(watcher, awaitable), watcher, context=context)
+
         def answer_here(watcher, body):
             try:
-                serve_here(watcher, body, lambda rest: loop.call_soon_threadsafe(run, watched(watcher, rest), watcher,
-                                                                                 context=context))
+                serve_here(watcher, body, partial(to_loop, watcher))
             except BaseException as exc:   # noqa: BLE001
                 watcher.err(exc)
 
@@ -557,7 +559,6 @@ class _Scheduler(CallbackScheduler):
                 body = early_body(scope, watcher.proto)
             except Exception:               # noqa: BLE001 - read on the loop instead, as without this step
                 body = None
-            loop.call_soon_threadsafe(run, watched(watcher, handle(scope, watcher.proto, body)), watcher,
-                                      context=context)
+            to_loop(watcher, handle(scope, watcher.proto, body))
 
         self._schedule_fn = schedule
