@@ -365,12 +365,13 @@ class Server:
         await self._serve(scope, proto, body, path_info, rule)
 
     def _runs_inline(self, method: str, path_info: str) -> bool:
-        """Whether an API request runs here, on the event loop, rather than on the API pool.
+        """Whether an API request runs inline (on granian's Python thread, or on the event loop after a delay),
+        rather than on the API pool.
 
         The app is Python and holds the GIL for all its work: on a thread of its own a request gains no parallelism
         and pays two thread hops and a turn of the GIL each way (make bench: inline serves 15-25% more creates).
-        So a request runs on the loop unless it may block or be long, and then a loop that stood still would hold
-        up every other request and the control plane: a write with a data directory (its fsync), and any
+        So a request runs inline unless it may block or be long, and then a thread that stood still would hold up
+        every other request and the control plane (both reach the app through granian's one Python thread): a write with a data directory (its fsync), and any
         (method, path) whose requests take longer than ``SLOW_S`` (a moving average, so that one request the
         machine held up does not send its kind away for good, but slow to fall, so that a list page over 50,000
         orders, slow once after each write, stays away)."""
@@ -379,7 +380,7 @@ class Server:
         return self._slow.get((method, path_info), 0.0) <= SLOW_S
 
     def _respond_timed(self, environ: dict, proto, clock) -> None:
-        """``_respond``, timed for ``_runs_inline``. On the loop by the wall clock: how long the loop stood still.
+        """``_respond``, timed for ``_runs_inline``. Inline by the wall clock: how long its thread stood still.
         On a pool thread by that thread's CPU time: its wall time there includes the turns it waited for the GIL
         behind the other threads (make bench, 32 clients: slyk's creates, once sent to the pool, measured over 10 ms
         each there, and never came back to the loop)."""
@@ -468,7 +469,7 @@ class Server:
 
 
 class _Here:
-    """A callback that runs where a granian future completes, on granian's Python thread (``_FutureLoop``)."""
+    """A callback that runs where a granian future completes, on granian's Python thread (``_Loop``)."""
     __slots__ = ("callback",)
 
     def __init__(self, callback):
