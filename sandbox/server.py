@@ -371,10 +371,10 @@ class Server:
         The app is Python and holds the GIL for all its work: on a thread of its own a request gains no parallelism
         and pays two thread hops and a turn of the GIL each way (make bench: inline serves 15-25% more creates).
         So a request runs inline unless it may block or be long, and then a thread that stood still would hold up
-        every other request and the control plane (both reach the app through granian's one Python thread): a write with a data directory (its fsync), and any
-        (method, path) whose requests take longer than ``SLOW_S`` (a moving average, so that one request the
-        machine held up does not send its kind away for good, but slow to fall, so that a list page over 50,000
-        orders, slow once after each write, stays away)."""
+        every other request and the control plane (both reach the app through granian's one Python thread): a
+        write with a data directory (its fsync), and any (method, path) whose requests take longer than ``SLOW_S``
+        (a moving average, so that one request the machine held up does not send its kind away for good, but slow
+        to fall, so that a list page over 50,000 orders, slow once after each write, stays away)."""
         if self.persistent and method not in SAFE_METHODS:
             return False
         return self._slow.get((method, path_info), 0.0) <= SLOW_S
@@ -503,7 +503,8 @@ class _Scheduler(CallbackScheduler):
 
     def __new__(cls, loop, server):
         # As granian/_futures.py's _new_cbscheduler builds its asyncio one (no task object of its own).
-        return super().__new__(cls, loop, server.handle, None, partial(_enter_task, loop), partial(_leave_task, loop))
+        return super().__new__(cls, loop, server.handle, None, partial(_enter_task, loop),
+                               partial(_leave_task, loop))
 
     def __init__(self, loop, server):
         super().__init__()
