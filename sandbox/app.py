@@ -6,7 +6,6 @@ import gc
 import logging
 import os
 from dataclasses import dataclass, field
-from itertools import chain
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Mapping
@@ -119,32 +118,18 @@ class SandboxFlask(Flask):
 
     # Flask's request flow, step for step, without what the sandbox never uses: a cookie session needs a secret
     # key (it has none, so Flask's own interface would open a null session after building a serializer to find
-    # out), and a signal nobody listens to is not sent. ~4% of a create (instructions, callgrind).
+    # out), and a signal nobody listens to is not sent. 2.5% of a create (bench/instructions.py).
     def request_context(self, environ: dict) -> RequestContext:
         if self.secret_key is None and type(self.session_interface) is SecureCookieSessionInterface:
             return RequestContext(self, environ, session=self.session_interface.make_null_session(self))
         return super().request_context(environ)
 
     def full_dispatch_request(self):
-        """Flask's: started signal, url value preprocessors and before-request functions (app, then blueprints),
-        the view, then ``finalize_request``; with the request and the blueprint names found once."""
+        if signals.request_started.receivers:
+            return super().full_dispatch_request()
         self._got_first_request = True
         try:
-            if signals.request_started.receivers:
-                signals.request_started.send(self, _async_wrapper=self.ensure_sync)
-            req = request._get_current_object()
-            names = (None, *reversed(req.blueprints))
-            rv = None
-            for name in names:
-                for url_func in self.url_value_preprocessors.get(name, ()):
-                    url_func(req.endpoint, req.view_args)
-            for name in names:
-                for before_func in self.before_request_funcs.get(name, ()):
-                    rv = self.ensure_sync(before_func)()
-                    if rv is not None:
-                        break
-                if rv is not None:
-                    break
+            rv = self.preprocess_request()
             if rv is None:
                 rv = self.dispatch_request()
         except Exception as e:

@@ -290,10 +290,7 @@ class Server:
         else:
             body = b""
         path_info = _path_info(path)
-        rule = self._fire(scope, path_info)
-        if rule is not None and rule.delay_ms:
-            await asyncio.sleep(rule.delay_ms / 1000)
-        await self._serve(scope, proto, body, path_info, rule)
+        await self._after_delay(scope, proto, body, path_info, self._fire(scope, path_info))
 
     def _fire(self, scope, path_info: str):
         """The fault rule an API request fires (once, even when nothing matches: begin() never scans the rules
@@ -353,15 +350,17 @@ class Server:
         path_info = _path_info(scope.path)
         rule = self._fire(scope, path_info)
         if rule is not None and rule.delay_ms:
-            hand_over(self._delayed(scope, proto, body, path_info, rule))
+            hand_over(self._after_delay(scope, proto, body, path_info, rule))
             return
         environ = self._admit(scope, proto, body, path_info, rule)
         if environ is not None:
             self._respond_timed(environ, proto, time.perf_counter)
         watcher.done()
 
-    async def _delayed(self, scope, proto, body: bytes, path_info: str, rule) -> None:
-        await asyncio.sleep(rule.delay_ms / 1000)
+    async def _after_delay(self, scope, proto, body: bytes, path_info: str, rule) -> None:
+        """On the loop: the request, once its fault rule's delay (if any) has passed as an ``asyncio.sleep``."""
+        if rule is not None and rule.delay_ms:
+            await asyncio.sleep(rule.delay_ms / 1000)
         await self._serve(scope, proto, body, path_info, rule)
 
     def _runs_inline(self, method: str, path_info: str) -> bool:
