@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from werkzeug import exceptions as http
 from sandbox import control, trust, ui
 from sandbox.ui import login
 from sandbox.config import DEFAULTS, from_environment
-from sandbox.core import errors, lifecycle, openapi
+from sandbox.core import collector, errors, lifecycle, openapi
 from sandbox.core.accesslog import AccessLog
 from sandbox.core.api import RAW_BODY, ApiSpec
 from sandbox.core.faults import Faults
@@ -200,7 +199,7 @@ def create_app(config: Mapping | None = None, *, progress: "Progress | None" = N
         max_sessions=int(app.config["MAX_SESSIONS"]),
         compact_bytes=int(app.config["COMPACT_BYTES"]),
         on_evict=lambda session: box.forget_session(session),
-        on_seeded=_freeze_long_lived if app.config["GC_FREEZE"] else None,
+        on_seeded=collector.freeze_survivors if app.config["GC_FREEZE"] else None,
         freeze_loaded=bool(app.config["GC_FREEZE"]),
     )
     clock = Clock()
@@ -261,14 +260,6 @@ def _enable_cors(app: Flask, specs: list[ApiSpec]) -> None:
         preflight does): without one there is nothing to answer, and its matching costs ~30 us a request."""
         return cors_hook(response) if "Origin" in request.headers else response
     hooks[hooks.index(cors_hook)] = cors_for_browsers
-
-
-def _freeze_long_lived() -> None:
-    """After an API is seeded (once per API and process): its records live as long as the process, so the
-    cyclic collector need not walk them in every full collection (make bench). Collect first, so no
-    garbage is frozen with them; never after a reset or an import, whose leftovers are short-lived."""
-    gc.collect()
-    gc.freeze()
 
 
 def _seeders(specs: list[ApiSpec], seed: int, orders: int | None, fixtures_dir: str | None,

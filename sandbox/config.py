@@ -34,8 +34,9 @@ DEFAULTS = {
     "WEBHOOK_ATTEMPTS": 5,     # deliveries of one event to one subscriber, then it is marked failed
     "WEBHOOK_BACKOFF_SECONDS": 0.5,   # wait before the 2nd attempt; doubled before each further one
     "SHOP_USERS": {},          # shop: Bearer token -> user id; any other token is user 1 (the docs' user)
-    # gc.freeze() once each API's seeded state is built, and after an import (never after a reset): the cyclic
-    # collector then no longer walks tens of thousands of long-lived records in each full collection (make bench).
+    # gc.freeze() once each API's seeded state is built, after a large import (never after a reset), and of what
+    # survives a full collection while serving: the cyclic collector then no longer walks tens of thousands of
+    # long-lived records in each full collection (sandbox/core/collector.py, make bench).
     "GC_FREEZE": True,
     # -- the trust boundary (sandbox/trust.py, README "Security"); CORS_ORIGINS above: the emulated APIs only,
     # ADMIN_TOKEN above: also accepted as the cookie /__sandbox/login sets --

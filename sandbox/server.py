@@ -43,6 +43,7 @@ from granian.http import HTTP1Settings
 
 from sandbox.control.base import bp as control_plane
 from sandbox.core.api import DROP_CONNECTION, RAW_BODY
+from sandbox.core.collector import freezing_survivors
 from sandbox.core.lifecycle import FIRED_FAULT, replayed
 from sandbox.core.replay import PER_REQUEST, REPLAYABLE, Answer
 
@@ -445,7 +446,8 @@ class Server:
                             False, None, None, None, "tls1.3", None, [], False, (None, None))
         worker.serve_str(_Scheduler(loop, self), loop, self._signal)
         try:
-            loop.run_until_complete(self._run_until_stopped(finished))
+            with freezing_survivors(bool(self.app.config.get("GC_FREEZE"))):
+                loop.run_until_complete(self._run_until_stopped(finished))
         finally:
             loop.close()
 

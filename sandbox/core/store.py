@@ -24,7 +24,6 @@ single lock makes lost updates impossible by construction.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -33,6 +32,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from sandbox.core import collector
 from sandbox.core.errors import Unavailable
 from sandbox.core.persistence import COMPACT_BYTES, ApiFiles, PersistenceError, check_data_dir
 
@@ -570,23 +570,6 @@ class ApiState:
 FREEZE_IMPORTS_OF = 1000   # records: an import at least this large goes to the permanent generation (Store.imported)
 
 
-@contextmanager
-def collector_paused(*, freeze: bool = False) -> Iterator[None]:
-    """No collection while a large state is built; ``freeze``: what was built is long-lived, so it goes to
-    the permanent generation (collected first, while the heap is small, so no garbage goes with it)."""
-    if freeze:
-        gc.collect()
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-        if freeze:
-            gc.freeze()
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _not_kept(exc: BaseException) -> str:
     return f"The sandbox could not keep the change on disk, so nothing changed: {exc}"
 
@@ -712,9 +695,7 @@ class Store:
         and has since died in a cycle is freed here, so imports leave nothing behind however many there are
         (tests/robustness/test_bounds.py). A small import (a test's few carts) is not worth a full collection."""
         if self._freeze_loaded and records >= FREEZE_IMPORTS_OF:
-            gc.unfreeze()
-            gc.collect()
-            gc.freeze()
+            collector.refreeze_everything()
 
     def restore(self, snapshot: Mapping[str, ApiState], session: str = DEFAULT_SESSION) -> None:
         """Replace whole states; with a data directory each is on disk before this returns, and if one
@@ -802,7 +783,7 @@ class Store:
         files = self._files[api] = ApiFiles(self._data_dir, api)
         # Hundreds of thousands of new containers: no collection would free any, and with ``freeze_loaded``
         # they go straight to the permanent generation (the collector never walks them again).
-        with collector_paused(freeze=self._freeze_loaded):
+        with collector.paused(freeze=self._freeze_loaded):
             loaded = files.load(self._schemas[api])
             if loaded is not None:
                 rows, next_ids = loaded
