@@ -227,10 +227,9 @@ _UNBUILT = object()
 
 
 class _Unsure(Exception):
-    """The fast loader cannot vouch for this input."""
-
-
-_UNSURE = _Unsure()
+    """The fast loader cannot vouch for this input. Raised as a new instance each time: one shared instance
+    kept every refused body's traceback, its frames and their locals, chained onto the last (a leak of ~20 KB
+    per refused request, tests/robustness/test_bounds.py)."""
 # Field classes whose ``_deserialize`` returns a value of these exact types unchanged (subclasses say so with
 # ``loads_as_is``): for those values the field's work is only the checks around it.
 _AS_IS = {fields.String: (str,), fields.Integer: (int,), fields.Raw: None}     # None: any value
@@ -263,7 +262,7 @@ def fast_loader(schema: Schema) -> Callable[[dict], dict] | None:
 
     def load_fast(data):
         if type(data) is not dict:
-            raise _UNSURE
+            raise _Unsure
         loaded, get = {}, data.get
         for name, key, load_field in plan:
             value = load_field(get(name, missing), data)
@@ -271,7 +270,7 @@ def fast_loader(schema: Schema) -> Callable[[dict], dict] | None:
                 loaded[key] = value
         if unknown != EXCLUDE and not names.issuperset(data):
             if unknown == RAISE:
-                raise _UNSURE
+                raise _Unsure
             for key in set(data) - names:
                 set_value(loaded, key, data[key])
         return loaded
@@ -286,7 +285,7 @@ def _field_loader(field: fields.Field, name: str | None) -> Callable:
             try:
                 return field.deserialize(raw, name, data)
             except ValidationError:
-                raise _UNSURE from None
+                raise _Unsure from None
         return load_generic
     required, allow_none, default, checks = field.required, field.allow_none, field.load_default, tuple(field.validators)
 
@@ -294,20 +293,20 @@ def _field_loader(field: fields.Field, name: str | None) -> Callable:
         # Field.deserialize's steps: _validate_missing, load_default, allow_none, _deserialize, _validate.
         if raw is missing:
             if required:
-                raise _UNSURE
+                raise _Unsure
             return default() if callable(default) else default
         if raw is None:
             if allow_none:
                 return None
-            raise _UNSURE
+            raise _Unsure
         value = core(raw)
         for check in checks:
             try:
                 passed = check(value)
             except ValidationError:
-                raise _UNSURE from None
+                raise _Unsure from None
             if passed is False:
-                raise _UNSURE
+                raise _Unsure
         return value
     return load_field
 
@@ -335,7 +334,7 @@ def _core_loader(field: fields.Field) -> Callable | None:
 
 
 def _unsure():
-    raise _UNSURE
+    raise _Unsure
 
 
 def plain_booleans(field: fields.Boolean) -> bool:
