@@ -5,9 +5,9 @@ they go to the permanent generation (``gc.freeze()``, after a collection so no g
 full collections never walk (``freeze_survivors``, ``refreeze_everything``, ``paused(freeze=True)``).
 
 While the server serves, a create adds records that live until the next reset, and they are containers
-(dicts), so the collector tracks them. Its full collection walks every tracked object that has not been frozen, and it runs each time
-the heap has grown by a quarter: under a stream of creates it stopped every request for 40, 100, then
-135 ms in three 4 s runs (slyk creates at 32 clients, make bench), and the stalls grew with the heap.
+(dicts), so the collector tracks them. Its full collection walks every tracked object that has not been
+frozen, and it runs each time the heap has grown by a quarter: under a stream of creates it stopped every
+request for 40, 100, then 135 ms in three 4 s runs (slyk creates at 32 clients), growing with the heap.
 
 So while ``Server.serve`` runs, what survives a full collection is frozen (``gc.freeze``): the next one
 walks only what came after it. A survivor that dies later, outside a reference cycle, is freed by its

@@ -230,6 +230,8 @@ class _Unsure(Exception):
     """The fast loader cannot vouch for this input. Raised as a new instance each time: one shared instance
     kept every refused body's traceback, its frames and their locals, chained onto the last (a leak of ~20 KB
     per refused request, tests/robustness/test_bounds.py)."""
+
+
 # Field classes whose ``_deserialize`` returns a value of these exact types unchanged (subclasses say so with
 # ``loads_as_is``): for those values the field's work is only the checks around it.
 _AS_IS = {fields.String: (str,), fields.Integer: (int,), fields.Raw: None}     # None: any value
