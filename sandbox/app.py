@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Callable, Mapping
 
 from flask import Flask, Request, current_app, request, signals
 from flask.ctx import RequestContext
+from flask.globals import _cv_app, _cv_request
 from flask.sansio.scaffold import _sentinel as _NO_EXCEPTION_GIVEN   # what Flask's teardown takes for "look it up"
 from flask.sessions import SecureCookieSessionInterface
 from flask_cors import CORS
@@ -123,17 +126,85 @@ class SandboxFlask(Flask):
             return RequestContext(self, environ, session=self.session_interface.make_null_session(self))
         return super().request_context(environ)
 
-    def full_dispatch_request(self):
+    # Flask's wsgi_app and full_dispatch_request, in two steps, so that the server can take the first while a
+    # request's body is still on its way (sandbox/server.py ``Server.begin_here``): ``begin`` pushes the contexts
+    # and runs the before-step (session, fault, auth), ``end`` runs the view and everything after it. Together
+    # they are Flask's flow step for step: the same hooks, error handlers, teardown and test-client context
+    # preservation, in the same order.
+    def wsgi_app(self, environ: dict, start_response):
         if signals.request_started.receivers:
-            return super().full_dispatch_request()
-        self._got_first_request = True
+            return super().wsgi_app(environ, start_response)
+        return self._end(self._begin(environ), start_response)
+
+    def begin_request(self, environ: dict) -> "Begun | None":
+        """The first step, in a ``contextvars.Context`` of its own: the request's contexts stay pushed there, not
+        in the caller's, until ``end_request``. None when Flask's own flow is needed (a signal has receivers)."""
+        if signals.request_started.receivers:
+            return None
+        context = contextvars.Context()
+        begun = context.run(self._begin, environ)
+        begun.context = context
+        return begun
+
+    def end_request(self, begun: "Begun", start_response):
+        """The second step, in the first one's context; the request's body is in its environ by now."""
+        return begun.context.run(self._end, begun, start_response)
+
+    def _begin(self, environ: dict) -> "Begun":
+        begun = Begun(self.request_context(environ))
         try:
-            rv = self.preprocess_request()
-            if rv is None:
-                rv = self.dispatch_request()
-        except Exception as e:
-            rv = self.handle_user_exception(e)
-        return self.finalize_request(rv)
+            try:
+                begun.ctx.push()
+                self._got_first_request = True
+                try:
+                    begun.answer = self.preprocess_request()
+                except Exception as e:
+                    begun.answer = self.handle_user_exception(e)
+                    begun.handled = True
+            except Exception as e:
+                begun.error = e
+                begun.response = self.handle_exception(e)
+        except BaseException:
+            self._pop(begun, begun.error or sys.exc_info()[1])
+            raise
+        return begun
+
+    def _end(self, begun: "Begun", start_response):
+        error = begun.error
+        try:
+            try:
+                response = begun.response
+                if response is None:
+                    rv = begun.answer
+                    if rv is None and not begun.handled:
+                        try:
+                            rv = self.dispatch_request()
+                        except Exception as e:
+                            rv = self.handle_user_exception(e)
+                    response = self.finalize_request(rv)
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except BaseException:
+                error = sys.exc_info()[1]
+                raise
+            return response(begun.ctx.request.environ, start_response)
+        finally:
+            self._pop(begun, error)
+
+    def abandon_request(self, begun: "Begun", error: BaseException) -> None:
+        """A begun request whose body never came (the client went away): its contexts are popped, nothing runs."""
+        begun.context.run(self._pop, begun, error)
+
+    def _pop(self, begun: "Begun", error: BaseException | None) -> None:
+        environ = begun.ctx.request.environ
+        preserve = environ.get("werkzeug.debug.preserve_context")
+        if preserve is not None:
+            preserve(_cv_app.get())
+            preserve(_cv_request.get())
+        if error is not None and self.should_ignore_error(error):
+            error = None
+        begun.ctx.pop(error)
 
     def finalize_request(self, rv, from_error_handler: bool = False):
         if signals.request_finished.receivers:
@@ -151,6 +222,18 @@ class SandboxFlask(Flask):
         if not self.teardown_request_funcs and not signals.request_tearing_down.receivers:
             return
         super().do_teardown_request(exc)
+
+
+class Begun:
+    """A request between ``SandboxFlask.begin_request`` and ``end_request``: what its first step left for the
+    second. ``answer``: what the before-step returned or its error handler made (None: run the view);
+    ``response``: the final one, when the first step failed as Flask's ``wsgi_app`` catches it."""
+    __slots__ = ("ctx", "context", "answer", "handled", "response", "error")
+
+    def __init__(self, ctx: RequestContext):
+        self.ctx, self.context = ctx, None
+        self.answer = self.response = self.error = None
+        self.handled = False
 
 
 @dataclass

@@ -12,7 +12,8 @@ Why this shape (measured in ``make bench``, recorded in README "Performance"):
   of its own. Whatever the API pool is doing (delays, slow writes), ``/__sandbox/`` answers at once.
 - An API request that may neither block nor take long (``Server._runs_inline``) is answered by the thread granian
   hands requests over on, its own Python thread, as soon as its body has come (``Server.serve_here``): no turn of
-  the loop, no thread hop (make bench: +10-25% creates at c=1/8). A fault rule's delay is handed to the loop;
+  the loop, no thread hop (make bench: +10-25% creates at c=1/8). One with a body is begun there as soon as its
+  head has come, while granian reads the body (``Server.begin_here``). A fault rule's delay is handed to the loop;
   what may block or take long runs on the ``--threads`` pool; a GET whose answer is kept (core/replay.py) is
   answered without the app.
 - granian's own launcher binds the port itself and runs the app from an import string in worker processes;
@@ -203,7 +204,8 @@ class Server:
         return f"http://{host}:{self.port}"
 
     # -- one request ---------------------------------------------------------------------------------
-    def _environ(self, scope, path_info: str, body: bytes) -> dict:
+    def _environ(self, scope, path_info: str, body: bytes | None) -> dict:
+        """``body`` None: a request begun before its body came (``begin_here``); ``_with_body`` puts it in later."""
         environ = dict(self._base_environ)
         environ["REQUEST_METHOD"] = scope.method
         environ["PATH_INFO"] = path_info
@@ -211,7 +213,7 @@ class Server:
         environ["SERVER_PROTOCOL"] = "HTTP/2" if scope.http_version == "2" else f"HTTP/{scope.http_version}"
         environ["REMOTE_ADDR"] = _split_address(scope.client)[0]
         environ["wsgi.url_scheme"] = scope.scheme
-        environ["wsgi.input"] = BytesIO(body)
+        environ["wsgi.input"] = BytesIO(body) if body is not None else _BODY_NOT_YET
         for name, value in scope.headers.items():
             key = name.upper().replace("-", "_")
             if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
@@ -225,16 +227,23 @@ class Server:
             environ["CONTENT_LENGTH"] = str(len(body))
         server, client = scope.server, scope.client
         environ[DROP_CONNECTION] = lambda: close_client_socket(server, client)
-        environ[RAW_BODY] = body
+        if body is not None:
+            environ[RAW_BODY] = body
         return environ
 
-    def _call_app(self, environ: dict):
+    @staticmethod
+    def _with_body(environ: dict, body: bytes) -> None:
+        environ["wsgi.input"] = BytesIO(body)
+        environ[RAW_BODY] = body
+
+    def _call_app(self, environ: dict, begun=None):
+        """The app's answer: the whole request, or the rest of one ``begun`` before its body came."""
         answer = []
 
         def start_response(status, headers, exc_info=None):
             answer[:] = [int(status[:3]), headers]
 
-        chunks = self.app(environ, start_response)
+        chunks = self.app(environ, start_response) if begun is None else self.app.end_request(begun, start_response)
         try:
             body = b"".join(chunks)
         finally:
@@ -344,18 +353,55 @@ class Server:
             return False
         return self._runs_inline(scope.method, _path_info(path))
 
-    def serve_here(self, watcher, body: bytes, hand_over) -> None:
+    def begin_here(self, watcher) -> "_Early":
+        """On granian's Python thread, as soon as a request's head has come and while granian reads its body: the
+        app's first step (``SandboxFlask.begin_request``: contexts, session, auth). Reading a body takes two hand-overs
+        between granian's threads, in which this thread would otherwise sleep, and wake again (slyk and shop creates
+        at c=1, alternating runs with and without: +5-18%). A request that fires a fault rule does all of its work once the body has come, as before."""
+        scope = watcher.scope
+        early = _Early(_path_info(scope.path))
+        early.rule = rule = self._fire(scope, early.path_info)
+        if rule is None:
+            started = time.perf_counter()
+            environ = self._environ(scope, early.path_info, None)
+            environ[FIRED_FAULT] = None
+            if scope.method in SAFE_METHODS:
+                early.begun = self.app.begin_request(environ)
+            else:
+                with self.changes.changing():       # as in _respond: what a begun request does may change state
+                    early.begun = self.app.begin_request(environ)
+            early.took = time.perf_counter() - started
+        return early
+
+    def abandon(self, early: "_Early", error: BaseException) -> None:
+        """A request begun here whose body never came (the client went away): its contexts are let go."""
+        if early.begun is not None:
+            try:
+                self.app.abandon_request(early.begun, error)
+            except Exception:               # noqa: BLE001 - nobody is left to answer; the log says it
+                log.exception("letting go of a request whose body never came failed")
+
+    def serve_here(self, watcher, body: bytes, hand_over, early: "_Early | None" = None) -> None:
         """On granian's Python thread: a request answered without a turn of the event loop, unless its fault
-        rule delays it (the delay is the loop's ``asyncio.sleep``): then ``hand_over`` gives the rest to the loop."""
+        rule delays it (the delay is the loop's ``asyncio.sleep``): then ``hand_over`` gives the rest to the loop.
+        ``early``: what ``begin_here`` did before the body came."""
         scope, proto = watcher.scope, watcher.proto
-        path_info = _path_info(scope.path)
-        rule = self._fire(scope, path_info)
+        if early is None:
+            path_info = _path_info(scope.path)
+            rule = self._fire(scope, path_info)
+        else:
+            path_info, rule = early.path_info, early.rule
         if rule is not None and rule.delay_ms:
             hand_over(self._after_delay(scope, proto, body, path_info, rule))
             return
-        environ = self._admit(scope, proto, body, path_info, rule)
-        if environ is not None:
-            self._respond_timed(environ, proto, time.perf_counter)
+        if early is not None and early.begun is not None:
+            environ = early.begun.ctx.request.environ
+            self._with_body(environ, body)
+            self._respond_timed(environ, proto, time.perf_counter, early.begun, early.took)
+        else:
+            environ = self._admit(scope, proto, body, path_info, rule)
+            if environ is not None:
+                self._respond_timed(environ, proto, time.perf_counter)
         watcher.done()
 
     async def _after_delay(self, scope, proto, body: bytes, path_info: str, rule) -> None:
@@ -379,14 +425,14 @@ class Server:
             return False
         return self._slow.get((method, path_info), 0.0) <= SLOW_S
 
-    def _respond_timed(self, environ: dict, proto, clock) -> None:
+    def _respond_timed(self, environ: dict, proto, clock, begun=None, took_before: float = 0.0) -> None:
         """``_respond``, timed for ``_runs_inline``. Inline by the wall clock: how long its thread stood still.
         On a pool thread by that thread's CPU time: its wall time there includes the turns it waited for the GIL
         behind the other threads (make bench, 32 clients: slyk's creates, once sent to the pool, measured over 10 ms
         each there, and never came back to the loop)."""
         started = clock()
-        self._respond(environ, proto)
-        took = clock() - started
+        self._respond(environ, proto, begun)
+        took = clock() - started + took_before
         key = (environ["REQUEST_METHOD"], environ["PATH_INFO"])
         average = self._slow.get(key)
         if average is None:
@@ -400,14 +446,14 @@ class Server:
             # is slow once after each write, then its answers are reused) stays on the pool between its slow ones.
             self._slow[key] = average + (took - average) * (SLOW_RISE if took > average else SLOW_FALL)
 
-    def _respond(self, environ: dict, proto) -> None:
+    def _respond(self, environ: dict, proto, begun=None) -> None:
         """On the loop or a pool thread: the app's answer goes to granian from here, before the loop hears it is done."""
         changes = self.changes
         if changes is None:
             status, headers, content = self._call_app(environ)
         elif environ["REQUEST_METHOD"] in SAFE_METHODS:
             stamp = changes.stamp()
-            status, headers, content = self._call_app(environ)
+            status, headers, content = self._call_app(environ, begun)
             if REPLAYABLE in environ and REPLAY_KEY in environ:
                 self.replays.keep(environ[REPLAY_KEY], stamp, Answer(status, headers, content, environ[REPLAYABLE],
                                                                      tuple(environ.get(PER_REQUEST, ()))))
@@ -415,7 +461,7 @@ class Server:
             # Any other request may change what a GET answers (the control plane's too: faults, clock, tokens):
             # nothing is replayed while it runs, and nothing kept before it is replayed after it.
             with changes.changing():
-                status, headers, content = self._call_app(environ)
+                status, headers, content = self._call_app(environ, begun)
         _send(proto, status, headers, content)
 
     def _replay(self, answer: Answer, proto) -> None:
@@ -469,6 +515,27 @@ class Server:
                 pass                    # the loop has already ended
 
 
+class _BodyNotYet:
+    """``wsgi.input`` of a request begun before its body came (``Server.begin_here``): nothing reads it until then."""
+
+    def read(self, *args):
+        raise RuntimeError("a request's body was read before it came (sandbox/server.py begin_here)")
+
+    readline = readlines = read
+
+
+_BODY_NOT_YET = _BodyNotYet()
+
+
+class _Early:
+    """What ``Server.begin_here`` did for a request before its body came: the fault rule it fired (once), and the
+    app's first step (``begun``; None when a rule fired: all then waits for the body) with the time it took."""
+    __slots__ = ("path_info", "rule", "begun", "took")
+
+    def __init__(self, path_info: str):
+        self.path_info, self.rule, self.begun, self.took = path_info, None, None, 0.0
+
+
 class _Here:
     """A callback that runs where a granian future completes, on granian's Python thread (``_Loop``)."""
     __slots__ = ("callback",)
@@ -512,6 +579,7 @@ class _Scheduler(CallbackScheduler):
         context = self._ctx
         handle, early_body, takes_here, serve_here = server.handle, server.early_body, server.takes_here, \
             server.serve_here
+        begin_here, abandon = server.begin_here, server.abandon
 
         def run(coroutine, watcher):
             watcher.taskref(loop.create_task(coroutine))
@@ -534,13 +602,17 @@ class _Scheduler(CallbackScheduler):
             except BaseException as exc:   # noqa: BLE001
                 watcher.err(exc)
 
-        def body_came(watcher, future):
+        def body_came(watcher, early, future):
             try:
                 body = future.result()
             except BaseException as exc:   # noqa: BLE001 - the client went away while sending it
+                abandon(early, exc)
                 watcher.err(exc)
                 return
-            answer_here(watcher, body)
+            try:
+                serve_here(watcher, body, partial(to_loop, watcher), early)
+            except BaseException as exc:   # noqa: BLE001
+                watcher.err(exc)
 
         def schedule(watcher):
             scope = watcher.scope
@@ -553,9 +625,16 @@ class _Scheduler(CallbackScheduler):
                 if length is None or length == "0":
                     answer_here(watcher, b"")
                     return
+                # The read starts first, so that granian reads while this thread begins the request; its callback
+                # is added after, so that it finds the request begun whatever the order the two end in.
+                early = None
                 try:
-                    watcher.proto().add_done_callback(_Here(partial(body_came, watcher)))
+                    body = watcher.proto()
+                    early = begin_here(watcher)
+                    body.add_done_callback(_Here(partial(body_came, watcher, early)))
                 except BaseException as exc:   # noqa: BLE001 - granian's caller would drop it unanswered
+                    if early is not None:
+                        abandon(early, exc)
                     watcher.err(exc)
                 return
             try:

@@ -193,6 +193,81 @@ def test_a_client_that_goes_away_halfway_through_its_body_changes_nothing_and_hu
     assert served.request("GET", "/slyk/orders?limit=1", headers=SLYK_AUTH)[1]["total"] == before + 1
 
 
+def _create(note: str) -> bytes:
+    return json.dumps({"lines": [{"productId": "fc78d28f-a8dd-49de-a22f-722fe3bd26c5", "quantity": 1}],
+                       "customData": {"note": note}}).encode()
+
+
+def _answer(sock: socket.socket) -> tuple[int, dict]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return int(head.split()[1]), json.loads(rest)
+
+
+def test_requests_begun_before_their_bodies_came_each_get_their_own_answer(served):
+    # The server begins a request (contexts, session, auth) while its body is read (Server.begin_here), each in a
+    # context of its own. Two creates whose heads come first and whose bodies come the other way round, a GET answered
+    # in between and an unauthenticated create: each is answered as if it had been alone, and journaled so.
+    first, second, stranger = _connect(served.port), _connect(served.port), _connect(served.port)
+    bodies = {"first": _create("first"), "second": _create("second"), "stranger": _create("stranger")}
+    try:
+        first.sendall(_post_head(len(bodies["first"])))
+        second.sendall(_post_head(len(bodies["second"])))
+        stranger.sendall(_post_head(len(bodies["stranger"])).replace(b"apikey: t\r\n", b""))
+        time.sleep(0.2)
+        status, listed = served.request("GET", "/slyk/orders?limit=1", headers=SLYK_AUTH)
+        assert status == 200 and listed["total"] >= 1
+        second.sendall(bodies["second"])
+        assert _answer(second)[1]["data"]["customData"] == {"note": "second"}
+        stranger.sendall(bodies["stranger"])
+        assert _answer(stranger) == (401, {"code": "unauthorized", "message": "Unauthorized"})
+        first.sendall(bodies["first"])
+        assert _answer(first)[1]["data"]["customData"] == {"note": "first"}
+    finally:
+        for sock in (first, second, stranger):
+            sock.close()
+    journal = served.request("GET", "/__sandbox/requests")[1]["requests"]
+    posts = [entry for entry in journal if entry["method"] == "POST"]
+    assert sorted((entry["status"], entry["body"]["customData"]["note"]) for entry in posts) == [
+        (200, "first"), (200, "second"), (401, "stranger")]
+    assert all(entry["response"]["data"]["customData"] == entry["body"]["customData"]
+               for entry in posts if entry["status"] == 200)
+
+
+def test_every_request_begun_before_its_body_is_torn_down_even_when_the_body_never_comes():
+    # A request begun while its body is read (Server.begin_here) has its contexts pushed; one whose client goes away
+    # before the body is whole is let go (Server.abandon): torn down, not journaled, nothing changed.
+    from sandbox.pytest_plugin import isolated_app
+    from tests.served import ServedInThread
+
+    app = isolated_app()
+    torn_down = []
+    app.teardown_request(lambda error: torn_down.append(error))
+    with ServedInThread(app=app) as running:
+        base = running.base_url
+        orders = lambda: requests.get(base + "/slyk/orders?limit=1", headers=SLYK_AUTH, timeout=10).json()["total"]  # noqa: E731
+        before, journaled = orders(), len(running.box.journal.entries("default"))
+        torn_down.clear()
+        for _ in range(5):
+            sock = _connect(running.server.port)
+            sock.sendall(_post_head(len(SLYK_CREATE)) + SLYK_CREATE[:10])
+            sock.close()
+        deadline = time.monotonic() + DEADLINE_S
+        while len(torn_down) < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(torn_down) == 5
+        assert orders() == before
+        assert len(running.box.journal.entries("default")) == journaled + 1     # the GET above, nothing else
+        status = requests.post(base + "/slyk/orders", data=SLYK_CREATE, timeout=10,
+                               headers={**SLYK_AUTH, "Content-Type": "application/json"}).status_code
+        assert status == 200 and orders() == before + 1
+
+
 def test_a_content_length_over_the_limit_is_413_before_any_of_the_body_is_sent(served):
     # Refused from the header alone: the server does not wait for (or read) a body it would refuse.
     sock = _connect(served.port)
