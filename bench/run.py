@@ -40,9 +40,9 @@ from sandbox.registry import load_apis  # noqa: E402
 
 KINDS = ("one", "list", "create")
 CONCURRENCY = (1, 8, 32)
-# Creates one run may make (shop's each use up a user's cart): over 2 s at c=32 shop now makes ~4,300. Bounded by the
-# environment variable that carries shop's bench users: one string, at most 128 KiB on Linux (~18 bytes a user).
-CREATES_PER_RUN = 6500
+# Creates one run may make per second of it (shop's each use up a user's cart, imported before each run): shop has made
+# 5,000 a second at c=32 here. Bounded by the import's body (~250 bytes a cart, 32 MiB at most: 130,000 carts).
+CREATES_PER_SECOND = 10_000
 DISK_STARTS = 3               # starts from each data dir; the median counts (one start varied by 1 s here)
 HEALTH = "/__sandbox/health"
 # Issue 15's targets, as ratios to the bare Flask floor on waitress measured in the same run: req/s of GET one
@@ -196,9 +196,11 @@ def first_record_over_http(server: Server):
     return first_record
 
 
-def create_setups(apis: list) -> dict:
-    """api -> CreateSetup for APIs whose creates use up state; their environment goes to the server."""
-    return {spec.name: spec.bench.create_setup(load_fixtures(spec.name), CREATES_PER_RUN)
+def create_setups(apis: list, seconds: float) -> dict:
+    """api -> CreateSetup for APIs whose creates use up state, enough for a run of ``seconds``; their environment
+    goes to the server."""
+    count = int(CREATES_PER_SECOND * max(1.0, seconds))
+    return {spec.name: spec.bench.create_setup(load_fixtures(spec.name), count)
             for spec in apis if spec.bench.create and spec.bench.create_setup}
 
 
@@ -319,7 +321,7 @@ def main(argv=None) -> int:
     print(f"order-sandbox bench on {results['machine']}\n", flush=True)
 
     results["cold_start_s"] = cold_start(3)
-    setups = create_setups(apis)
+    setups = create_setups(apis, args.seconds)
     environment = {k: v for setup in setups.values() for k, v in setup.environment.items()}
     floor, own_floor, sandbox = start_floor("waitress"), start_floor("granian"), start_sandbox(env=environment)
     try:
