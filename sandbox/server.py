@@ -44,7 +44,7 @@ from granian.http import HTTP1Settings
 
 from sandbox.control.base import bp as control_plane
 from sandbox.core.api import DROP_CONNECTION, RAW_BODY
-from sandbox.core.collector import freezing_survivors
+from sandbox.core.collector import freezing_survivors, seconds_collecting, timing_collections
 from sandbox.core.lifecycle import FIRED_FAULT, replayed
 from sandbox.core.replay import PER_REQUEST, REPLAYABLE, Answer
 
@@ -362,7 +362,7 @@ class Server:
         early = _Early(_path_info(scope.path))
         early.rule = rule = self._fire(scope, early.path_info)
         if rule is None:
-            started = time.perf_counter()
+            started, collecting = time.perf_counter(), seconds_collecting()
             environ = self._environ(scope, early.path_info, None)
             environ[FIRED_FAULT] = None
             if scope.method in SAFE_METHODS:
@@ -370,7 +370,7 @@ class Server:
             else:
                 with self.changes.changing():       # as in _respond: what a begun request does may change state
                     early.begun = self.app.begin_request(environ)
-            early.took = time.perf_counter() - started
+            early.took = time.perf_counter() - started - (seconds_collecting() - collecting)
         return early
 
     def abandon(self, early: "_Early", error: BaseException) -> None:
@@ -430,9 +430,10 @@ class Server:
         On a pool thread by that thread's CPU time: its wall time there includes the turns it waited for the GIL
         behind the other threads (make bench, 32 clients: slyk's creates, once sent to the pool, measured over 10 ms
         each there, and never came back to the loop)."""
-        started = clock()
+        started, collecting = clock(), seconds_collecting()
         self._respond(environ, proto, begun)
-        took = clock() - started + took_before
+        # Not the collector's time: a collection that came due during a request says nothing about its kind.
+        took = clock() - started + took_before - (seconds_collecting() - collecting)
         key = (environ["REQUEST_METHOD"], environ["PATH_INFO"])
         average = self._slow.get(key)
         if average is None:
@@ -492,7 +493,7 @@ class Server:
                             False, None, None, None, "tls1.3", None, [], False, (None, None))
         worker.serve_str(_Scheduler(loop, self), loop, self._signal)
         try:
-            with freezing_survivors(bool(self.app.config.get("GC_FREEZE"))):
+            with freezing_survivors(bool(self.app.config.get("GC_FREEZE"))), timing_collections():
                 loop.run_until_complete(self._run_until_stopped(finished))
         finally:
             loop.close()

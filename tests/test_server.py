@@ -545,6 +545,40 @@ def test_a_kind_of_request_that_is_slow_moves_off_the_event_loop():
         thread.join(DEADLINE_S)
 
 
+def test_a_collection_that_came_due_during_a_request_does_not_make_its_kind_slow(monkeypatch):
+    """A collection stops whichever request allocated when it came due: its time is the collector's
+    (core/collector.py ``seconds_collecting``), not the request's. Counted as the request's, one 30 ms collection
+    sent the next 55-66 creates to the pool."""
+    from flask import Flask
+
+    import sandbox.server as server_module
+    from sandbox.server import SLOW_S, Server
+
+    collecting = [0.0]
+    monkeypatch.setattr(server_module, "seconds_collecting", lambda: collecting[0])
+
+    def stopped_by_the_collector():
+        time.sleep(0.05)
+        collecting[0] += 0.05                       # as the collector's callback counts a 50 ms collection
+        return "collected"
+
+    app = Flask("collected")
+    app.add_url_rule("/collected", "collected", stopped_by_the_collector)
+    app.add_url_rule("/slow", "slow", lambda: (time.sleep(0.05), "slow")[1])
+    server = Server(app, "127.0.0.1", 0, 2)
+    thread = threading.Thread(target=server.serve, kwargs={"handle_signals": False}, daemon=True)
+    thread.start()
+    try:
+        for path in ("/collected", "/slow"):
+            with urllib.request.urlopen(server.url + path, timeout=10) as response:
+                assert response.status == 200
+        assert _timed_kind(server, ("GET", "/slow")) > SLOW_S
+        assert ("GET", "/collected") not in server._slow
+    finally:
+        server.stop()
+        thread.join(DEADLINE_S)
+
+
 def test_a_kind_sent_to_the_pool_comes_back_when_only_waiting_for_the_gil_made_it_slow():
     """On the pool a request's wall time includes its waits for the GIL behind busy threads; it is its own CPU
     time that decides whether it may come back to the loop."""

@@ -1,6 +1,7 @@
 """sandbox/core/collector.py: what a served sandbox does with CPython's cyclic collector."""
 
 import gc
+import threading
 
 from sandbox.core import collector
 from sandbox.core.collector import SurvivorFreezer, freezing_survivors
@@ -11,23 +12,34 @@ class Cycle:
         self.me = self
 
 
-def _full_collection(freezer):
-    freezer("start", {"generation": 2})
+def _installed(freezer):
+    """gc.collect(n) with the freezer as a real gc.callbacks entry."""
+    class Installed:
+        def __enter__(self):
+            freezer.install()
+            return freezer
+
+        def __exit__(self, *exc):
+            freezer.remove()
+    return Installed()
+
+
+def _frozen_start() -> int:
+    """As a served sandbox starts: everything alive frozen (its seeded states), the oldest generation empty."""
     gc.collect()
-    freezer("stop", {"generation": 2, "collected": 0, "uncollectable": 0})
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
-def test_what_survives_a_full_collection_is_frozen_and_every_nth_unfreezes_it_all():
-    gc.unfreeze()
-    freezer = SurvivorFreezer(full_walk_every=3)
+def test_what_survives_a_middle_collection_is_frozen_there_and_then():
+    start = _frozen_start()
     try:
-        _full_collection(freezer)
-        assert gc.get_freeze_count() > 0
-        frozen = gc.get_freeze_count()
-        _full_collection(freezer)
-        assert gc.get_freeze_count() >= frozen
-        _full_collection(freezer)                  # the third: everything is walked again from here
-        assert gc.get_freeze_count() == 0
+        with _installed(SurvivorFreezer(growth=1.0, floor=10**9)) as freezer:
+            kept = [{"n": [n]} for n in range(5000)]
+            gc.collect(1)                              # survivors go to the oldest generation, and on to frozen
+            assert gc.get_freeze_count() >= start + 2 * len(kept)
+            assert len(gc.get_objects(2)) < 100         # the oldest generation stays all but empty
+            assert freezer.frozen_since >= 2 * len(kept) and not freezer.walking
     finally:
         gc.unfreeze()
 
@@ -35,26 +47,63 @@ def test_what_survives_a_full_collection_is_frozen_and_every_nth_unfreezes_it_al
 def test_younger_collections_freeze_nothing():
     gc.unfreeze()
     freezer = SurvivorFreezer()
-    for generation in (0, 1):
-        freezer("stop", {"generation": generation, "collected": 0, "uncollectable": 0})
+    freezer("stop", {"generation": 0, "collected": 0, "uncollectable": 0})
     assert gc.get_freeze_count() == 0
 
 
-def test_a_cycle_frozen_alive_and_dropped_later_is_freed_after_the_next_full_walk():
-    gc.unfreeze()
-    freezer = SurvivorFreezer(full_walk_every=2)
+def test_once_the_frozen_heap_has_grown_by_its_size_the_next_full_collection_walks_and_frees_it():
+    _frozen_start()
     try:
-        cycle = Cycle()
-        _full_collection(freezer)                  # frozen, alive
-        assert gc.get_freeze_count() > 0
-        del cycle
-        _full_collection(freezer)                  # the second: unfreezes
-        assert gc.get_freeze_count() == 0
-        assert any(type(obj) is Cycle for obj in gc.get_objects())       # still there: it was frozen
-        gc.collect()                                                     # the next full collection frees it
-        assert not any(type(obj) is Cycle for obj in gc.get_objects())
+        with _installed(SurvivorFreezer(growth=1.0, floor=1000)) as freezer:
+            cycle = Cycle()
+            kept = [{"n": [n]} for n in range(2000)]
+            gc.collect(1)                              # frozen: the cycle alive, and 4,000 more than at the start
+            assert freezer.walking and gc.get_freeze_count() == 0     # grown past the floor: unfrozen
+            del cycle
+            gc.collect(1)                              # a middle collection leaves it to the full one
+            assert freezer.walking and any(type(obj) is Cycle for obj in gc.get_objects())
+            gc.collect()
+            assert freezer.full_walks == 1 and not freezer.walking
+            assert not any(type(obj) is Cycle for obj in gc.get_objects())
+            assert gc.get_freeze_count() >= 2 * len(kept) and freezer.frozen_since == 0
     finally:
         gc.unfreeze()
+
+
+def test_what_was_frozen_and_died_since_does_not_count_as_growth():
+    # The journal's and the outbox's rings: each request freezes a few objects that die a thousand requests later.
+    start = _frozen_start()
+    try:
+        with _installed(SurvivorFreezer(growth=1.0, floor=6000)) as freezer:
+            for _ in range(8):                       # 16,000 frozen in all, each round's dead by the next
+                churn = [{"n": [n]} for n in range(1000)]
+                gc.collect(1)
+                del churn
+            assert freezer.full_walks == 0 and not freezer.walking
+            assert gc.get_freeze_count() < start + 6000 and freezer.frozen_since < 6000
+    finally:
+        gc.unfreeze()
+
+
+def test_a_threads_time_in_the_collector_is_its_own():
+    with collector.timing_collections():
+        before = collector.seconds_collecting()
+        heap = [[n] for n in range(200_000)]
+        gc.collect()
+        mine = collector.seconds_collecting() - before
+        assert mine > 0
+
+        others = []
+        other = threading.Thread(target=lambda: (gc.collect(), others.append(collector.seconds_collecting())))
+        other.start()
+        other.join()
+        assert others[0] > 0 and collector.seconds_collecting() - before == mine
+        del heap
+    assert _time_collection_removed()
+
+
+def _time_collection_removed() -> bool:
+    return collector._time_collection not in gc.callbacks
 
 
 def test_the_freezer_is_installed_only_while_serving_and_only_when_enabled():
