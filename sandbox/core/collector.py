@@ -44,6 +44,14 @@ def freeze_survivors() -> None:
     garbage goes with it, and freeze the rest. Only the unfrozen heap is walked."""
     gc.collect()
     gc.freeze()
+    _rebase()
+
+
+def _rebase() -> None:
+    """After a freeze of its own here (seeding, an import): what it froze is the serving freezer's new baseline,
+    not growth (a bench run's import of 20,000 carts, counted as growth, brought the next full walk into its load)."""
+    for freezer in _installed:
+        freezer.rebase()
 
 
 def refreeze_everything() -> None:
@@ -66,6 +74,7 @@ def paused(*, freeze: bool = False) -> Iterator[None]:
         yield
         if freeze:
             gc.freeze()
+            _rebase()
     finally:
         if enabled:
             gc.enable()
@@ -110,13 +119,21 @@ class SurvivorFreezer:
             else:
                 self.frozen_since = max(grown, 0)
 
+    def rebase(self) -> None:
+        self.walking, self.walked, self.frozen_since = False, gc.get_freeze_count(), 0
+
     def install(self) -> None:
         if self not in gc.callbacks:
             gc.callbacks.append(self)
+            _installed.append(self)
 
     def remove(self) -> None:
         if self in gc.callbacks:
             gc.callbacks.remove(self)
+            _installed.remove(self)
+
+
+_installed: list[SurvivorFreezer] = []
 
 
 _this_thread = threading.local()

@@ -126,3 +126,17 @@ def test_a_pause_collects_nothing_and_restores_the_collector_as_it_was():
         assert gc.get_freeze_count() >= len(built)
     finally:
         gc.unfreeze()
+
+
+def test_a_freeze_of_its_own_here_is_the_serving_freezers_new_baseline_not_growth():
+    # A bench run imports 20,000 carts (store.py: refreeze_everything); counted as growth, they brought the next
+    # walk of the whole frozen heap into the run's load.
+    _frozen_start()
+    try:
+        with _installed(SurvivorFreezer(floor=10**9)) as freezer:
+            imported = [{"n": [n]} for n in range(5000)]
+            collector.refreeze_everything()
+            assert not freezer.walking and freezer.frozen_since == 0
+            assert freezer.walked == gc.get_freeze_count() >= 2 * len(imported)
+    finally:
+        gc.unfreeze()
