@@ -60,6 +60,7 @@ SLOW_S = 0.01                  # API requests of a kind that takes longer on ave
 SLOW_RISE, SLOW_FALL = 0.2, 0.02   # weight of the latest request in that average, above it and below it
 SLOW_KEPT = 4096               # (method, path) pairs remembered as once slow; beyond, forgotten and measured again
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+IDLE_S = 0.25                  # no request for this long: a walk of the frozen heap that is due is done then
 REPLAY_KEY = "sandbox.replay_key"
 
 
@@ -181,6 +182,7 @@ class Server:
         self.changes = box.store.changes if box is not None else None
         self.persistent = bool(app.config.get("DATA_DIR"))
         self._slow: dict[tuple[str, str], float] = {}     # (method, path) once slow -> its average seconds
+        self.arrivals = 0                                   # requests handed over so far (granian's thread counts)
         self.api_max_body = app.config.get("MAX_CONTENT_LENGTH")
         self.control_max_body = app.config.get("CONTROL_MAX_CONTENT_LENGTH", self.api_max_body)
         listening = _listen(host, port)
@@ -355,9 +357,10 @@ class Server:
 
     def begin_here(self, watcher) -> "_Early":
         """On granian's Python thread, as soon as a request's head has come and while granian reads its body: the
-        app's first step (``SandboxFlask.begin_request``: contexts, session, auth). Reading a body takes two hand-overs
-        between granian's threads, in which this thread would otherwise sleep, and wake again (slyk and shop creates
-        at c=1, alternating runs with and without: +5-18%). A request that fires a fault rule does all of its work once the body has come, as before."""
+        app's first step (``SandboxFlask.begin_request``: contexts, session, auth). Reading a body takes two
+        hand-overs between granian's threads, in which this thread would otherwise sleep, and wake again (slyk and
+        shop creates at c=1, alternating runs with and without: +5-18%). A request that fires a fault rule does all
+        of its work once the body has come, as before."""
         scope = watcher.scope
         early = _Early(_path_info(scope.path))
         early.rule = rule = self._fire(scope, early.path_info)
@@ -493,10 +496,19 @@ class Server:
                             False, None, None, None, "tls1.3", None, [], False, (None, None))
         worker.serve_str(_Scheduler(loop, self), loop, self._signal)
         try:
-            with freezing_survivors(bool(self.app.config.get("GC_FREEZE"))), timing_collections():
+            with freezing_survivors(bool(self.app.config.get("GC_FREEZE"))) as freezer, timing_collections():
+                if freezer is not None:
+                    loop.call_later(IDLE_S, self._walk_when_idle, freezer, self.arrivals)
                 loop.run_until_complete(self._run_until_stopped(finished))
         finally:
             loop.close()
+
+    def _walk_when_idle(self, freezer, arrivals: int) -> None:
+        """On the loop, every ``IDLE_S``: a walk of the frozen heap that has come due (core/collector.py) is done when
+        no request has come since the last look, rather than in the middle of a load."""
+        if self.arrivals == arrivals:
+            freezer.walk_if_due()
+        self._loop.call_later(IDLE_S, self._walk_when_idle, freezer, self.arrivals)
 
     async def _run_until_stopped(self, finished: asyncio.Event) -> None:
         await self._stopping.wait()
@@ -616,6 +628,7 @@ class _Scheduler(CallbackScheduler):
                 watcher.err(exc)
 
         def schedule(watcher):
+            server.arrivals += 1
             scope = watcher.scope
             try:
                 here = takes_here(scope)

@@ -109,7 +109,8 @@ def _connect(port: int) -> socket.socket:
     return sock
 
 
-def _read_response(sock: socket.socket) -> bytes:
+def _read_whole(sock: socket.socket) -> tuple[bytes, bytes]:
+    """One answer's head and body (by its Content-Length)."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
@@ -117,10 +118,15 @@ def _read_response(sock: socket.socket) -> bytes:
             break
         data += chunk
     head, _, rest = data.partition(b"\r\n\r\n")
-    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0)
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length")), 0)
     while len(rest) < length:
         rest += sock.recv(65536)
-    return head
+    return head, rest
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    return _read_whole(sock)[0]
 
 
 def test_port_zero_prints_the_port_it_got_in_the_readiness_line(served):
@@ -199,14 +205,8 @@ def _create(note: str) -> bytes:
 
 
 def _answer(sock: socket.socket) -> tuple[int, dict]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
-    while len(rest) < length:
-        rest += sock.recv(65536)
-    return int(head.split()[1]), json.loads(rest)
+    head, body = _read_whole(sock)
+    return int(head.split()[1]), json.loads(body)
 
 
 def test_requests_begun_before_their_bodies_came_each_get_their_own_answer(served):
@@ -250,7 +250,10 @@ def test_every_request_begun_before_its_body_is_torn_down_even_when_the_body_nev
     app.teardown_request(lambda error: torn_down.append(error))
     with ServedInThread(app=app) as running:
         base = running.base_url
-        orders = lambda: requests.get(base + "/slyk/orders?limit=1", headers=SLYK_AUTH, timeout=10).json()["total"]  # noqa: E731
+
+        def orders() -> int:
+            return requests.get(base + "/slyk/orders?limit=1", headers=SLYK_AUTH, timeout=10).json()["total"]
+
         before, journaled = orders(), len(running.box.journal.entries("default"))
         torn_down.clear()
         for _ in range(5):
@@ -577,6 +580,34 @@ def test_a_collection_that_came_due_during_a_request_does_not_make_its_kind_slow
     finally:
         server.stop()
         thread.join(DEADLINE_S)
+
+
+def test_a_walk_of_the_frozen_heap_that_is_due_is_done_when_no_request_has_come_for_a_while():
+    """core/collector.py: a walk of everything frozen (~100 ms at 100,000 objects) is done at an idle moment, not in
+    the middle of a load: the server's loop asks for it only when no request has come since its last look."""
+    from sandbox.app import create_app
+    from sandbox.server import Server
+
+    class Freezer:
+        asked = 0
+
+        def walk_if_due(self):
+            self.asked += 1
+
+    server = Server(create_app({"TESTING": True}), "127.0.0.1", 0, 2)
+    server._loop = loop = asyncio.new_event_loop()
+    freezer = Freezer()
+    try:
+        server._walk_when_idle(freezer, server.arrivals)            # nothing came since the last look
+        assert freezer.asked == 1
+        seen = server.arrivals
+        server.arrivals += 3                                        # three requests came
+        server._walk_when_idle(freezer, seen)
+        assert freezer.asked == 1
+        assert len(loop._scheduled) == 2                            # and it looks again, each time
+    finally:
+        loop.close()
+        server._listener = None
 
 
 def test_a_kind_sent_to_the_pool_comes_back_when_only_waiting_for_the_gil_made_it_slow():

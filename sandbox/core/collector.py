@@ -19,8 +19,10 @@ the young collections unless it was still in flight at two of them). One that di
 frozen for good, so once the frozen heap has grown by its size at the last full walk (and by ``FULL_WALK_FLOOR``
 objects at least), everything is unfrozen and the next full collection walks, and frees, the lot: what the
 freezing keeps beyond its time is at most what was alive at the last full walk (or ``FULL_WALK_FLOOR`` objects),
-and each object is walked once per doubling of the heap. Before, every 32nd full collection did that walk:
-50-120 ms every few seconds under a stream of creates.
+and each object is walked once per doubling of the heap. The walk (~100 ms at 100,000 objects) waits for a moment
+when no request has come for a while (``Server`` asks ``walk_if_due``), up to twice that growth: under a load
+that never pauses, the next full collection walks. Before, every 32nd full collection did that walk: 50-120 ms
+every few seconds under a stream of creates, in whatever cell of ``make bench`` came next.
 
 A collection stops whichever request allocated when it came due. The server tells a kind of request that is slow
 from one the collector stopped (``seconds_collecting``): one 30 ms collection counted as a slow create sent the
@@ -37,6 +39,7 @@ from typing import Iterator
 
 FULL_WALK_GROWTH = 2.0      # the frozen heap may grow to this many times its size at the last full walk
 FULL_WALK_FLOOR = 200_000   # ... and by this many objects at least, so that a small heap is not walked over and over
+FULL_WALK_LATEST = 2.0      # grown by this many times that and still no idle moment to walk it in: walked anyway
 
 
 def freeze_survivors() -> None:
@@ -91,7 +94,8 @@ class SurvivorFreezer:
     def __init__(self, growth: float = FULL_WALK_GROWTH, floor: int = FULL_WALK_FLOOR):
         self.growth, self.floor = growth, floor
         self.walked = gc.get_freeze_count()     # frozen after the last full walk (the seeded states, at the start)
-        self.frozen_since = 0                   # frozen since then
+        self.frozen_since = 0                   # frozen since then (or since the walk came due)
+        self.walk_due = False                   # grown enough: the next idle moment walks (``walk_if_due``)
         self.walking = False                    # the next full collection walks the frozen heap too
         self.full_walks = 0
 
@@ -113,14 +117,28 @@ class SurvivorFreezer:
             # That count includes what has died since (the journal's and the outbox's rings churn): the frozen heap's
             # own size, walked once per ``due`` objects frozen, tells whether it has really grown that much.
             grown = gc.get_freeze_count() - self.walked
-            if grown >= due:
-                gc.unfreeze()   # the next full collection walks the frozen heap too, and frees its dead cycles
-                self.walking = True
+            if grown >= due * FULL_WALK_LATEST:
+                self._walk_next()                   # no idle moment came: the next full collection walks
+            elif grown >= due:
+                self.walk_due, self.frozen_since = True, 0
             else:
                 self.frozen_since = max(grown, 0)
 
+    def walk_if_due(self) -> bool:
+        """At an idle moment (the server's loop: no request came for a while): walk the frozen heap now, if it has
+        grown enough; a request that comes meanwhile waits for it (~1 ms per 1,000 objects frozen)."""
+        if not self.walk_due or self.walking:
+            return False
+        self._walk_next()
+        gc.collect()
+        return True
+
+    def _walk_next(self) -> None:
+        gc.unfreeze()           # the next full collection walks the frozen heap too, and frees its dead cycles
+        self.walking, self.walk_due = True, False
+
     def rebase(self) -> None:
-        self.walking, self.walked, self.frozen_since = False, gc.get_freeze_count(), 0
+        self.walking, self.walk_due, self.walked, self.frozen_since = False, False, gc.get_freeze_count(), 0
 
     def install(self) -> None:
         if self not in gc.callbacks:

@@ -140,3 +140,25 @@ def test_a_freeze_of_its_own_here_is_the_serving_freezers_new_baseline_not_growt
             assert freezer.walked == gc.get_freeze_count() >= 2 * len(imported)
     finally:
         gc.unfreeze()
+
+
+def test_a_walk_that_has_come_due_waits_for_an_idle_moment_up_to_twice_the_growth():
+    _frozen_start()
+    try:
+        with _installed(SurvivorFreezer(growth=1.0, floor=10_000)) as freezer:
+            cycle = Cycle()
+            kept = [{"n": [n]} for n in range(6000)]        # 12,000 frozen: due (10,000), not yet overdue
+            gc.collect(1)
+            assert freezer.walk_due and not freezer.walking and gc.get_freeze_count() > 0
+            del cycle
+            assert freezer.walk_if_due()                    # the idle moment: walked now, the dead cycle freed
+            assert freezer.full_walks == 1 and not freezer.walk_due and not freezer.walking
+            assert not any(type(obj) is Cycle for obj in gc.get_objects())
+            assert not freezer.walk_if_due()                # nothing due any more
+            more = [{"n": [n]} for n in range(20_000)]      # 40,000 more: past twice the growth with no idle moment
+            gc.collect(1)
+            # walked by the next full collection, or already by one that came due while the list was built
+            assert (freezer.walking and gc.get_freeze_count() == 0) or freezer.full_walks == 2
+            del kept, more
+    finally:
+        gc.unfreeze()
