@@ -215,7 +215,10 @@ class Server:
         environ["SERVER_PROTOCOL"] = "HTTP/2" if scope.http_version == "2" else f"HTTP/{scope.http_version}"
         environ["REMOTE_ADDR"] = _split_address(scope.client)[0]
         environ["wsgi.url_scheme"] = scope.scheme
-        environ["wsgi.input"] = BytesIO(body) if body is not None else _BODY_NOT_YET
+        if body is None:
+            environ["wsgi.input"] = _BODY_NOT_YET
+        else:
+            self._with_body(environ, body)
         for name, value in scope.headers.items():
             key = name.upper().replace("-", "_")
             if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
@@ -229,8 +232,6 @@ class Server:
             environ["CONTENT_LENGTH"] = str(len(body))
         server, client = scope.server, scope.client
         environ[DROP_CONNECTION] = lambda: close_client_socket(server, client)
-        if body is not None:
-            environ[RAW_BODY] = body
         return environ
 
     @staticmethod
@@ -609,9 +610,9 @@ class _Scheduler(CallbackScheduler):
         def to_loop(watcher, awaitable):
             loop.call_soon_threadsafe(run, watched(watcher, awaitable), watcher, context=context)
 
-        def answer_here(watcher, body):
+        def answer_here(watcher, body, early=None):
             try:
-                serve_here(watcher, body, partial(to_loop, watcher))
+                serve_here(watcher, body, partial(to_loop, watcher), early)
             except BaseException as exc:   # noqa: BLE001
                 watcher.err(exc)
 
@@ -622,10 +623,7 @@ class _Scheduler(CallbackScheduler):
                 abandon(early, exc)
                 watcher.err(exc)
                 return
-            try:
-                serve_here(watcher, body, partial(to_loop, watcher), early)
-            except BaseException as exc:   # noqa: BLE001
-                watcher.err(exc)
+            answer_here(watcher, body, early)
 
         def schedule(watcher):
             server.arrivals += 1

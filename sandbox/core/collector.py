@@ -53,8 +53,9 @@ def freeze_survivors() -> None:
 def _rebase() -> None:
     """After a freeze of its own here (seeding, an import): what it froze is the serving freezer's new baseline,
     not growth (a bench run's import of 20,000 carts, counted as growth, brought the next full walk into its load)."""
-    for freezer in _installed:
-        freezer.rebase()
+    for callback in gc.callbacks:
+        if isinstance(callback, SurvivorFreezer):
+            callback.rebase()
 
 
 def refreeze_everything() -> None:
@@ -127,7 +128,7 @@ class SurvivorFreezer:
     def walk_if_due(self) -> bool:
         """At an idle moment (the server's loop: no request came for a while): walk the frozen heap now, if it has
         grown enough; a request that comes meanwhile waits for it (~1 ms per 1,000 objects frozen)."""
-        if not self.walk_due or self.walking:
+        if not self.walk_due:
             return False
         self._walk_next()
         gc.collect()
@@ -143,15 +144,10 @@ class SurvivorFreezer:
     def install(self) -> None:
         if self not in gc.callbacks:
             gc.callbacks.append(self)
-            _installed.append(self)
 
     def remove(self) -> None:
         if self in gc.callbacks:
             gc.callbacks.remove(self)
-            _installed.remove(self)
-
-
-_installed: list[SurvivorFreezer] = []
 
 
 _this_thread = threading.local()
