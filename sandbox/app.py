@@ -23,6 +23,7 @@ from sandbox import control, trust, ui
 from sandbox.ui import login
 from sandbox.config import DEFAULTS, from_environment
 from sandbox.core import collector, errors, lifecycle, openapi
+from sandbox.core.afterwards import later
 from sandbox.core.accesslog import AccessLog
 from sandbox.core.api import RAW_BODY, ApiSpec
 from sandbox.core.faults import Faults
@@ -130,11 +131,16 @@ class SandboxFlask(Flask):
     # request's body is still on its way (sandbox/server.py ``Server.begin_here``): ``begin`` pushes the contexts
     # and runs the before-step (session, fault, auth), ``end`` runs the view and everything after it. Together
     # they are Flask's flow step for step: the same hooks, error handlers, teardown and test-client context
-    # preservation, in the same order.
+    # preservation, in the same order. The contexts are popped by ``later`` (core/afterwards.py): at once, as
+    # Flask does, unless the server answers the request on its own thread, then once the answer has gone out.
     def wsgi_app(self, environ: dict, start_response):
         if signals.request_started.receivers:
             return super().wsgi_app(environ, start_response)
-        return self._end(self._begin(environ), start_response)
+        begun = self._begin(environ)
+        try:
+            return self._end(begun, start_response)
+        finally:
+            later(partial(self._pop_ended, begun))
 
     def begin_request(self, environ: dict) -> "Begun | None":
         """The first step, in a ``contextvars.Context`` of its own: the request's contexts stay pushed there, not
@@ -148,7 +154,10 @@ class SandboxFlask(Flask):
 
     def end_request(self, begun: "Begun", start_response):
         """The second step, in the first one's context; the request's body is in its environ by now."""
-        return begun.context.run(self._end, begun, start_response)
+        try:
+            return begun.context.run(self._end, begun, start_response)
+        finally:
+            later(partial(begun.context.run, self._pop_ended, begun))
 
     def _begin(self, environ: dict) -> "Begun":
         begun = Begun(self.request_context(environ))
@@ -190,11 +199,14 @@ class SandboxFlask(Flask):
                 raise
             return response(begun.ctx.request.environ, start_response)
         finally:
-            self._pop(begun, error)
+            begun.error = error         # what the contexts are popped with, by the caller (core/afterwards.py)
 
     def abandon_request(self, begun: "Begun", error: BaseException) -> None:
         """A begun request whose body never came (the client went away): its contexts are popped, nothing runs."""
         begun.context.run(self._pop, begun, error)
+
+    def _pop_ended(self, begun: "Begun") -> None:
+        self._pop(begun, begun.error)
 
     def _pop(self, begun: "Begun", error: BaseException | None) -> None:
         environ = begun.ctx.request.environ
@@ -227,7 +239,8 @@ class SandboxFlask(Flask):
 class Begun:
     """A request between ``SandboxFlask.begin_request`` and ``end_request``: what its first step left for the
     second. ``answer``: what the before-step returned or its error handler made (None: run the view);
-    ``response``: the final one, when the first step failed as Flask's ``wsgi_app`` catches it."""
+    ``response``: the final one, when the first step failed as Flask's ``wsgi_app`` catches it; ``error``: what
+    failed it, then (once the second step has run) what the contexts are popped with."""
     __slots__ = ("ctx", "context", "answer", "handled", "response", "error")
 
     def __init__(self, ctx: RequestContext):

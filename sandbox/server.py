@@ -43,6 +43,7 @@ from granian._granian import CallbackScheduler, RSGIWorker, SocketHolder, Worker
 from granian.http import HTTP1Settings
 
 from sandbox.control.base import bp as control_plane
+from sandbox.core import afterwards
 from sandbox.core.api import DROP_CONNECTION, RAW_BODY
 from sandbox.core.collector import freezing_survivors, seconds_collecting, timing_collections
 from sandbox.core.lifecycle import FIRED_FAULT, replayed
@@ -401,11 +402,11 @@ class Server:
         if early is not None and early.begun is not None:
             environ = early.begun.ctx.request.environ
             self._with_body(environ, body)
-            self._respond_timed(environ, proto, time.perf_counter, early.begun, early.took)
+            self._respond_timed(environ, proto, time.perf_counter, early.begun, early.took, deferring=True)
         else:
             environ = self._admit(scope, proto, body, path_info, rule)
             if environ is not None:
-                self._respond_timed(environ, proto, time.perf_counter)
+                self._respond_timed(environ, proto, time.perf_counter, deferring=True)
         watcher.done()
 
     async def _after_delay(self, scope, proto, body: bytes, path_info: str, rule) -> None:
@@ -429,13 +430,14 @@ class Server:
             return False
         return self._slow.get((method, path_info), 0.0) <= SLOW_S
 
-    def _respond_timed(self, environ: dict, proto, clock, begun=None, took_before: float = 0.0) -> None:
+    def _respond_timed(self, environ: dict, proto, clock, begun=None, took_before: float = 0.0,
+                       deferring: bool = False) -> None:
         """``_respond``, timed for ``_runs_inline``. Inline by the wall clock: how long its thread stood still.
         On a pool thread by that thread's CPU time: its wall time there includes the turns it waited for the GIL
         behind the other threads (make bench, 32 clients: slyk's creates, once sent to the pool, measured over 10 ms
         each there, and never came back to the loop)."""
         started, collecting = clock(), seconds_collecting()
-        self._respond(environ, proto, begun)
+        self._respond(environ, proto, begun, deferring)
         # Not the collector's time: a collection that came due during a request says nothing about its kind.
         took = clock() - started + took_before - (seconds_collecting() - collecting)
         key = (environ["REQUEST_METHOD"], environ["PATH_INFO"])
@@ -451,23 +453,36 @@ class Server:
             # is slow once after each write, then its answers are reused) stays on the pool between its slow ones.
             self._slow[key] = average + (took - average) * (SLOW_RISE if took > average else SLOW_FALL)
 
-    def _respond(self, environ: dict, proto, begun=None) -> None:
-        """On the loop or a pool thread: the app's answer goes to granian from here, before the loop hears it is done."""
+    def _respond(self, environ: dict, proto, begun=None, deferring: bool = False) -> None:
+        """On the loop or a pool thread: the app's answer goes to granian from here, before the loop hears it is done.
+        ``deferring`` (granian's own thread only, ``serve_here``): what the request leaves for after its answer
+        (core/afterwards.py) runs once the answer has been handed to granian."""
+        if not deferring:
+            _send(proto, *self._answer(environ, begun))
+            return
+        pending: list = []
+        try:
+            with afterwards.deferring() as pending:
+                answer = self._answer(environ, begun)
+            _send(proto, *answer)
+        finally:
+            afterwards.run(pending)     # also when there was no answer to send: the contexts are popped
+
+    def _answer(self, environ: dict, begun=None) -> tuple:
         changes = self.changes
         if changes is None:
-            status, headers, content = self._call_app(environ)
-        elif environ["REQUEST_METHOD"] in SAFE_METHODS:
+            return self._call_app(environ)
+        if environ["REQUEST_METHOD"] in SAFE_METHODS:
             stamp = changes.stamp()
-            status, headers, content = self._call_app(environ, begun)
+            status, headers, content = answer = self._call_app(environ, begun)
             if REPLAYABLE in environ and REPLAY_KEY in environ:
-                self.replays.keep(environ[REPLAY_KEY], stamp, Answer(status, headers, content, environ[REPLAYABLE],
-                                                                     tuple(environ.get(PER_REQUEST, ()))))
-        else:
-            # Any other request may change what a GET answers (the control plane's too: faults, clock, tokens):
-            # nothing is replayed while it runs, and nothing kept before it is replayed after it.
-            with changes.changing():
-                status, headers, content = self._call_app(environ, begun)
-        _send(proto, status, headers, content)
+                afterwards.later(partial(self.replays.keep, environ[REPLAY_KEY], stamp, Answer(
+                    status, headers, content, environ[REPLAYABLE], tuple(environ.get(PER_REQUEST, ())))))
+            return answer
+        # Any other request may change what a GET answers (the control plane's too: faults, clock, tokens):
+        # nothing is replayed while it runs, and nothing kept before it is replayed after it.
+        with changes.changing():
+            return self._call_app(environ, begun)
 
     def _replay(self, answer: Answer, proto) -> None:
         """On the loop: a kept answer, journaled and logged before it goes out, as the app's answers are."""

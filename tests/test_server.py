@@ -239,6 +239,68 @@ def test_requests_begun_before_their_bodies_came_each_get_their_own_answer(serve
                for entry in posts if entry["status"] == 200)
 
 
+def _send_and_answer(sock: socket.socket, raw: bytes) -> tuple[int, dict]:
+    sock.sendall(raw)
+    return _answer(sock)
+
+
+def _control_get(port: int, path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()   # the control plane trusts no other
+
+
+def test_what_a_request_leaves_for_after_its_answer_is_there_for_the_next_request_every_time(served):
+    # The journal entry and the webhook event of a create answered on granian's thread are made once its answer has
+    # gone out (core/afterwards.py), and still before any later request is handed over: a client that asks the
+    # control plane the moment it has its answer, on another connection, always finds both.
+    writer, reader = _connect(served.port), _connect(served.port)
+    try:
+        for number in range(100):
+            body = _create(f"n{number}")
+            status, created = _send_and_answer(writer, _post_head(len(body)) + body)
+            assert status == 200
+            order = created["data"]["id"]
+            status, journal = _send_and_answer(reader, _control_get(served.port, "/__sandbox/requests?method=POST&limit=1"))
+            assert status == 200 and journal["requests"][-1]["response"]["data"]["id"] == order, number
+            status, outbox = _send_and_answer(reader, _control_get(served.port, "/__sandbox/webhooks/outbox?api=slyk"))
+            assert status == 200 and order in json.dumps(outbox["events"][-1]), number
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_a_step_after_the_answer_that_fails_leaves_the_answer_and_the_change_and_contexts_are_torn_down(caplog):
+    # Nothing after the commit may turn it into an error: a journal that raises once the answer is out is logged, the
+    # create stays answered and kept, and the request's contexts are still popped (teardown runs) on granian's thread.
+    import flask
+
+    from sandbox.pytest_plugin import isolated_app
+    from tests.served import ServedInThread
+
+    app = isolated_app()
+    torn_down = []
+    app.teardown_request(lambda error: torn_down.append((flask.request.method, threading.current_thread().name)))
+    with ServedInThread(app=app) as running:
+        base, journal = running.base_url, running.box.journal
+
+        def orders() -> int:
+            return requests.get(base + "/slyk/orders?limit=1", headers=SLYK_AUTH, timeout=10).json()["total"]
+
+        before = orders()
+        real_record = journal.record
+        journal.record = lambda *args, **kwargs: 1 / 0
+        try:
+            torn_down.clear()
+            answer = requests.post(base + "/slyk/orders", data=SLYK_CREATE, timeout=10,
+                                   headers={**SLYK_AUTH, "Content-Type": "application/json"})
+        finally:
+            journal.record = real_record
+        assert answer.status_code == 200 and answer.json()["data"]["id"]
+        assert orders() == before + 1
+        posts = [thread for method, thread in torn_down if method == "POST"]
+        assert len(posts) == 1 and posts[0] != "sandbox-server"   # on granian's thread, not the loop's
+        assert "after the answer failed" in caplog.text and "ZeroDivisionError" in caplog.text
+
+
 def test_every_request_begun_before_its_body_is_torn_down_even_when_the_body_never_comes():
     # A request begun while its body is read (Server.begin_here) has its contexts pushed; one whose client goes away
     # before the body is whole is let go (Server.abandon): torn down, not journaled, nothing changed.

@@ -16,11 +16,13 @@ import re
 import socket
 import time
 from datetime import timedelta
+from functools import partial
 
 from flask import current_app, g, request
 from werkzeug import exceptions as http
 
 from sandbox.core import errors, openapi
+from sandbox.core.afterwards import later
 from sandbox.core.api import DROP_CONNECTION
 from sandbox.core.faults import FaultRule
 from sandbox.core.journal import SECRET_HEADERS
@@ -187,8 +189,9 @@ def _raw_headers(environ: dict) -> list[tuple[str, str]]:
 
 
 def finish(response):
-    """After every response: journal it (API requests) and queue its access-log line. Neither can fail it.
-    An answer that may be replayed (core/replay.py) is marked in the environ for the server to keep."""
+    """After every response: journal it (API requests) and queue its access-log line, both ``later``
+    (core/afterwards.py). Neither can fail it. An answer that may be replayed (core/replay.py) is marked in the
+    environ for the server to keep."""
     box = current_app.extensions["sandbox"]
     ctx = g._get_current_object()
     now = time.perf_counter()
@@ -202,20 +205,29 @@ def finish(response):
         path = path.encode("latin-1").decode("utf-8", "replace")
     status = response.status_code
     if spec is not None and not openapi.is_document_request(req):   # the docs' fetches are not API calls
-        headers, secret = _raw_headers(environ), box.lifecycle.secret[spec]
-        request_body = _request_body(req, environ)
-        response_body = b"" if response.direct_passthrough else response.get_data()
-        box.journal.record(ctx.sandbox_session, seq=ctx.journal_seq, time=time.time(), api=spec.name,
-                           method=method, path=path, query=query, headers=headers, secret=secret,
-                           request_body=request_body, status=status, response_body=response_body,
-                           duration_ms=elapsed)
-        if (method == "GET" and 200 <= status < 300 and environ.get(FIRED_FAULT, False) is None and not request_body
+        secret, headers = box.lifecycle.secret[spec], None
+        if (method == "GET" and 200 <= status < 300 and environ.get(FIRED_FAULT, False) is None
                 and not response.direct_passthrough and "Set-Cookie" not in response.headers
-                and not box.clock.was_read()):
+                and not box.clock.was_read() and not _request_body(req, environ)):
+            headers = _raw_headers(environ)
             environ[REPLAYABLE] = Replayable(spec.name, ctx.sandbox_session, path, query, headers, secret)
+        later(partial(_journal, box.journal, ctx.sandbox_session, ctx.journal_seq, time.time(), spec.name, method,
+                      path, query, headers, secret, req, status, response, elapsed))
     if box.access_log is not None:
-        box.access_log.write(method, path, query, status, elapsed)
+        later(partial(box.access_log.write, method, path, query, status, elapsed))
     return response
+
+
+def _journal(journal, session: str, seq: int, moment: float, api: str, method: str, path: str, query: str,
+             headers: list | None, secret: frozenset, req, status: int, response, elapsed_ms: float) -> None:
+    """``finish``'s journal entry, which may be made once the answer has gone out (core/afterwards.py): of what
+    was kept when the request finished, and of the request and response objects, which nothing changes after."""
+    environ = req.environ
+    journal.record(session, seq=seq, time=moment, api=api, method=method, path=path, query=query,
+                   headers=_raw_headers(environ) if headers is None else headers, secret=secret,
+                   request_body=_request_body(req, environ), status=status,
+                   response_body=b"" if response.direct_passthrough else response.get_data(),
+                   duration_ms=elapsed_ms)
 
 
 def replayed(box, answer: Answer, started: float) -> None:

@@ -29,10 +29,12 @@ import threading
 import time
 from collections import OrderedDict, deque
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from sandbox.core import collector
+from sandbox.core.afterwards import later
 from sandbox.core.errors import Unavailable
 from sandbox.core.persistence import COMPACT_BYTES, ApiFiles, PersistenceError, check_data_dir
 
@@ -465,7 +467,7 @@ class ApiState:
         """All or nothing: an exception rolls every table back, so a refused request changes nothing; a
         change that cannot be kept on disk is rolled back too and raises ``Unavailable``. Returns only
         once the change is durable; its side effects (``after_commit``) run after that and can never
-        fail it.
+        fail it (core/afterwards.py: once the answer has gone out, when the server allows it).
 
         Re-entrant: a transaction opened inside another joins it, and only the outermost commits."""
         pending = None
@@ -502,10 +504,13 @@ class ApiState:
         if pending is not None:
             self._sync(*pending)
         for callback in callbacks:
-            try:
-                callback()
-            except Exception:       # the change is kept and answered: a side effect cannot undo that
-                log.exception("%s: a side effect of a kept commit failed", self.api)
+            later(partial(self._side_effect, callback))
+
+    def _side_effect(self, callback: Callable[[], None]) -> None:
+        try:
+            callback()
+        except Exception:       # the change is kept and answered: a side effect cannot undo that
+            log.exception("%s: a side effect of a kept commit failed", self.api)
 
     def _log_changes(self, tables: list[Table]):
         """Under the lock: hand the commit's log line to the kernel (raises PersistenceError)."""
