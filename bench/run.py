@@ -332,27 +332,26 @@ def main(argv=None) -> int:
             check_target(sandbox, target)
         http("POST", f"{sandbox.base}/__sandbox/reset")
         for concurrency in CONCURRENCY:
-            # Every ratio is to the floor on waitress, measured right before the cells it divides.
             base = load(floor, None, concurrency, args.seconds)
             results["cells"].append({"api": "floor", "kind": "constant JSON", "label": "on waitress", "c": concurrency,
                                      **base})
             print(f"  c={concurrency:<3} floor waitress   {base['rps']:8.0f}/s p50 {base['p50_ms']:6.2f} ms"
                   f" p99 {base['p99_ms']:6.2f} ms", flush=True)
-            own = load(own_floor, None, concurrency, args.seconds)
-            own.update(api="floor", kind="constant JSON", label="on granian (sandbox/server.py)", c=concurrency,
-                       rps_ratio=own["rps"] / base["rps"], p99_ratio=own["p99_ms"] / base["p99_ms"])
+            own = against_floor(load(own_floor, None, concurrency, args.seconds), concurrency, base)
+            own.update(api="floor", kind="constant JSON", label="on granian (sandbox/server.py)")
             results["cells"].append(own)
             print(f"  c={concurrency:<3} floor granian    {own['rps']:8.0f}/s ({own['rps_ratio']:.2f}x) p50 "
                   f"{own['p50_ms']:6.2f} ms p99 {own['p99_ms']:6.2f} ms ({own['p99_ratio']:.2f}x)", flush=True)
             for target in targets:
-                cell = measure(sandbox, target, concurrency, args.seconds, setups)
-                cell.update(api=target.api, kind=target.kind, label=target.label, c=concurrency,
-                            rps_ratio=cell["rps"] / base["rps"], p99_ratio=cell["p99_ms"] / base["p99_ms"])
+                floor_now = load(floor, None, concurrency, args.seconds)
+                cell = against_floor(measure(sandbox, target, concurrency, args.seconds, setups), concurrency,
+                                     floor_now)
+                cell.update(api=target.api, kind=target.kind, label=target.label)
                 results["cells"].append(cell)
                 print(f"  c={concurrency:<3} {target.api:<11}{target.kind:<6} {cell['rps']:8.0f}/s "
-                      f"({cell['rps_ratio']:.2f}x) p50 {cell['p50_ms']:6.2f} ms p99 {cell['p99_ms']:6.2f} ms "
-                      f"({cell['p99_ratio']:.2f}x){'  errors ' + str(cell['errors']) if cell['errors'] else ''}",
-                      flush=True)
+                      f"({cell['rps_ratio']:.2f}x of {cell['floor_rps']:.0f}) p50 {cell['p50_ms']:6.2f} ms p99 "
+                      f"{cell['p99_ms']:6.2f} ms ({cell['p99_ratio']:.2f}x)"
+                      f"{'  errors ' + str(cell['errors']) if cell['errors'] else ''}", flush=True)
         results["reset"] = reset_ms(sandbox)
         results["rss_mb"] = sandbox.rss_mb()
         results["floor_rss_mb"] = floor.rss_mb()
@@ -372,6 +371,15 @@ def main(argv=None) -> int:
     return 0
 
 
+def against_floor(cell: dict, concurrency: int, before: dict) -> dict:
+    """``cell`` with its ratios to the floor on waitress measured right before it (``before``): this VM's speed
+    drifts by a factor of two within a minute, so a floor measured once for a concurrency, 15 cells earlier, made
+    a cell's ratio depend on when it ran (make bench, session 10: one c=8 create at 0.49x and, minutes later, 0.99x)."""
+    cell.update(c=concurrency, floor_rps=before["rps"], floor_p99_ms=before["p99_ms"],
+                rps_ratio=cell["rps"] / before["rps"], p99_ratio=cell["p99_ms"] / before["p99_ms"])
+    return cell
+
+
 def app_path(apis: list, seconds: float, setups: dict, environment: dict) -> list[dict]:
     """GET one and list at c=8 with replay off (SANDBOX_REPLAY_ENTRIES=0): what the app itself costs, as a GET
     after a write pays it (the table above measures GETs sent again to an unchanged state: replays)."""
@@ -379,13 +387,12 @@ def app_path(apis: list, seconds: float, setups: dict, environment: dict) -> lis
     cells = []
     try:
         targets, _ = resolve_targets(apis, first_record_over_http(sandbox))
-        base = load(floor, None, 8, seconds)
         for target in targets:
             if target.kind == "create":
                 continue
-            cell = measure(sandbox, target, 8, seconds, setups)
-            cell.update(api=target.api, kind=target.kind, label=target.label, c=8, floor_rps=base["rps"],
-                        rps_ratio=cell["rps"] / base["rps"], p99_ratio=cell["p99_ms"] / base["p99_ms"])
+            base = load(floor, None, 8, seconds)
+            cell = against_floor(measure(sandbox, target, 8, seconds, setups), 8, base)
+            cell.update(api=target.api, kind=target.kind, label=target.label)
             cells.append(cell)
             print(f"  c=8   {target.api:<11}{target.kind:<6} replay off {cell['rps']:8.0f}/s "
                   f"({cell['rps_ratio']:.2f}x) p99 {cell['p99_ms']:6.2f} ms", flush=True)
@@ -444,10 +451,12 @@ def report(results: dict, apis: list) -> None:
         p99_ratio = "" if reference else f" ({cell['p99_ratio']:.2f}x)"
         rows.append([cell["api"], cell.get("label", cell["kind"]) if cell["api"] == "floor" else
                      f"{cell['kind']}: `{cell['label']}`", cell["c"], f"{cell['rps']:.0f}", ratio,
-                     f"{cell['p50_ms']:.2f}", f"{cell['p99_ms']:.2f}{p99_ratio}", cell["errors"] or ""])
+                     f"{cell.get('floor_rps', cell['rps']):.0f}", f"{cell['p50_ms']:.2f}",
+                     f"{cell['p99_ms']:.2f}{p99_ratio}", cell["errors"] or ""])
     for key, why in results["missing"].items():
-        rows.append([key.split("/")[0], f"{key.split('/')[1]}: none", "", "", "", "", "", why])
-    print(table(["API", "request", "c", "req/s", "x floor", "p50 ms", "p99 ms (x floor)", "errors"], rows))
+        rows.append([key.split("/")[0], f"{key.split('/')[1]}: none", "", "", "", "", "", "", why])
+    print("Each ratio is to the floor on waitress measured right before that cell (its req/s: `floor`).\n")
+    print(table(["API", "request", "c", "req/s", "x floor", "floor", "p50 ms", "p99 ms (x floor)", "errors"], rows))
 
     if results.get("app_path"):
         print("\n## The app itself: GETs at c=8 with replay off (SANDBOX_REPLAY_ENTRIES=0), as a GET after a write\n")

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from flask import request
 from marshmallow import Schema, fields, missing
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
 
 from sandbox.core.api import PUBLIC_MOUNT
 from sandbox.core.validation import nested_schemas, plain_booleans
@@ -87,19 +88,35 @@ def composed_each(name: str, parts: list[tuple], build: Callable[..., Any]) -> l
 
 
 # -- marshmallow's Schema._serialize, with the per-field call chain folded ---------------------------------------
+# How a field's value is made (``serializer``'s plan): read and kept or converted, computed from the record, a
+# nested record or a list of them, or marshmallow's own steps.
+_PLAIN, _FUNCTION, _NESTED, _NESTED_LIST, _MARSHMALLOW = range(5)
+
+
 def serializer(schema: Schema) -> Callable:
     """A function doing exactly what ``schema._serialize`` does (marshmallow 4: Schema._serialize, Field.serialize,
     Field.get_value, utils.get_value), with one step per field instead of five calls: a new record's dump (a
-    create's answer, a page after a write) spends most of its time in that chain. A field that customises any
-    of those steps, or a dotted attribute, goes through marshmallow's own ``field.serialize``."""
+    create's answer, a page after a write) spends most of its time in that chain. A ``Function`` field calls its
+    function (Function._serialize); a ``Nested`` one, or a ``List`` of them, whose schema has no dump hooks and is
+    not ``many``, dumps with that schema's ``_serialize`` (Nested._serialize, List._serialize, Schema.dump). A field
+    that customises any of those steps, or a dotted attribute, goes through marshmallow's own ``field.serialize``."""
     plan = []
     for attr, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else attr
         source = attr if field.attribute is None else field.attribute
-        plain = (field._CHECK_ATTRIBUTE and type(field).serialize is fields.Field.serialize
-                 and type(field).get_value is fields.Field.get_value and "." not in source
-                 and type(schema).get_attribute is Schema.get_attribute)
-        plan.append((attr, key, field, source, plain, _dumps_as_is(field)))
+        reads = (type(field).serialize is fields.Field.serialize and type(field).get_value is fields.Field.get_value
+                 and "." not in source and type(schema).get_attribute is Schema.get_attribute)
+        how, extra = _MARSHMALLOW, None
+        if reads and not field._CHECK_ATTRIBUTE and type(field)._serialize is fields.Function._serialize:
+            how, extra = _FUNCTION, field.serialize_func
+        elif reads and field._CHECK_ATTRIBUTE:
+            how, extra = _PLAIN, _dumps_as_is(field)
+            inner = field.inner if type(field) is fields.List and type(field)._serialize is fields.List._serialize \
+                else field
+            nested = _plain_nested(inner)
+            if nested is not None:
+                how, extra = (_NESTED_LIST if inner is not field else _NESTED), nested
+        plan.append((attr, key, field, source, how, extra))
     plan = tuple(plan)
     dict_class, accessor = schema.dict_class, schema.get_attribute
 
@@ -107,8 +124,18 @@ def serializer(schema: Schema) -> Callable:
         if many and obj is not None:
             return [serialize(item) for item in obj]
         ret = dict_class()
-        for attr, key, field, source, plain, as_is in plan:
-            if plain:
+        for attr, key, field, source, how, extra in plan:
+            if how is _FUNCTION:
+                value = extra(obj)
+                if value is missing:
+                    continue
+                ret[key] = value
+            elif how is _MARSHMALLOW:
+                value = field.serialize(attr, obj, accessor=accessor)
+                if value is missing:
+                    continue
+                ret[key] = value
+            else:
                 if type(obj) is dict:
                     value = obj[source] if source in obj else getattr(obj, source, missing)
                 else:
@@ -118,15 +145,30 @@ def serializer(schema: Schema) -> Callable:
                     value = default() if callable(default) else default
                     if value is missing:
                         continue
-                ret[key] = value if as_is is not None and (as_is is _ANY or type(value) is as_is) \
-                    else field._serialize(value, attr, obj)
-            else:
-                value = field.serialize(attr, obj, accessor=accessor)
-                if value is missing:
-                    continue
-                ret[key] = value
+                if how is _PLAIN:
+                    ret[key] = value if extra is not None and (extra is _ANY or type(value) is extra) \
+                        else field._serialize(value, attr, obj)
+                elif value is None:
+                    ret[key] = None
+                elif how is _NESTED:
+                    ret[key] = extra._serialize(value)
+                else:
+                    dump_one = extra._serialize
+                    ret[key] = [None if each is None else dump_one(each) for each in value]
         return ret
     return serialize
+
+
+def _plain_nested(field: fields.Field) -> Schema | None:
+    """The schema a ``Nested`` field dumps with when its dump is that schema's ``_serialize`` alone: a schema
+    instance (not ``many``, no pre- or post-dump hooks) behind a field whose steps are marshmallow's own."""
+    if type(field) is not fields.Nested or type(field)._serialize is not fields.Nested._serialize or field.many:
+        return None
+    schema = field.schema
+    if not isinstance(schema, Schema) or schema.many or type(schema).dump is not Schema.dump \
+            or any(schema._hooks[hook] for hook in (PRE_DUMP, POST_DUMP)):
+        return None
+    return schema
 
 
 _ANY = object()

@@ -115,5 +115,52 @@ def test_the_folded_serializer_gives_exactly_what_marshmallow_gives(monkeypatch)
                  "/shop/api/v1/shop/orders", "/mittwald/v2/customers/154219e9-bf4a-4f41-9c72-0449a98db62f/orders"):
         client.get(path, headers={"apikey": "k", "Authorization": "Bearer t", "x-access-token": "t",
                                   "X-API-Key": "k"})
-    assert len(checked) > 50 and len(set(checked)) >= 8, sorted(set(checked))
+    # A schema nested in another (shop's items, Slyk's lines) is dumped inside its parent's fold: compared with it.
+    assert len(checked) > 50 and len(set(checked)) >= 7, sorted(set(checked))
     assert not differing, differing[0]
+
+
+def test_each_way_the_folded_serializer_makes_a_value_is_marshmallows():
+    """Function fields, Nested and List(Nested) fields (None, missing and empty included), a nested schema with a
+    post-dump hook (left to marshmallow), a dump default: the folded ``_serialize`` and marshmallow's agree."""
+    from marshmallow import post_dump
+
+    from sandbox.core import dumps as dumps_module
+    from tests.core.unfolded import marshmallow_only
+
+    class LineOut(Schema):
+        sku = fields.String()
+        quantity = fields.Integer()
+
+    class HookedOut(Schema):
+        sku = fields.String()
+
+        @post_dump
+        def shout(self, data, **kwargs):
+            return {**data, "sku": data["sku"].upper()}
+
+    class OrderOut(Schema):
+        id = fields.Integer()
+        total = fields.Function(lambda order: f"{order['cents'] / 100:.2f}")
+        first = fields.Nested(LineOut)
+        lines = fields.List(fields.Nested(LineOut))
+        hooked = fields.List(fields.Nested(HookedOut))
+        more = fields.Nested(LineOut, many=True)
+        status = fields.String(dump_default="pending")
+        note = fields.String(allow_none=True)
+
+    schema = OrderOut()
+    dumps_module.compile_serializer(schema)
+    line = {"sku": "a-1", "quantity": 2}
+    orders = [
+        {"id": 1, "cents": 5600, "first": line, "lines": [line, None, {"sku": "b"}], "hooked": [line], "note": None,
+         "more": [line]},
+        {"id": 2, "cents": 0, "first": None, "lines": [], "hooked": []},
+        {"id": 3, "cents": 1, "lines": None, "hooked": None, "status": "paid"},
+    ]
+    folded = [schema.dump(order) for order in orders]
+    with marshmallow_only(dumps_module.COMPILED, "_serialize"):
+        own = [schema.dump(order) for order in orders]
+    assert [list(order) for order in folded] == [list(order) for order in own]
+    assert folded == own
+    assert folded[0]["hooked"] == [{"sku": "A-1"}] and folded[0]["lines"][1] is None
