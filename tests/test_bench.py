@@ -58,3 +58,46 @@ def test_progress_is_silent_when_quick_and_counts_when_slow():
         progress.track("b", lambda: None)
     lines = slow.getvalue().splitlines()
     assert lines[0].startswith("seeding: 1/2 (a done)") and lines[-1].startswith("seeding: 2/2 done in")
+
+
+@pytest.mark.parametrize("driver", ["wrk", "python"])
+def test_the_load_generator_sends_each_variant_in_turn_with_the_cells_headers_and_body(driver):
+    """A create cell's variants (shop: a user with a filled cart each) must each be sent, in turn, with the cell's
+    own headers and body: wrk sends requests formatted before the load (bench/loadgen.py)."""
+    import shutil
+    import threading
+    from collections import Counter
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bench import loadgen
+
+    if driver == "wrk" and not shutil.which("wrk"):
+        pytest.skip("wrk is not installed (apt-get install wrk)")
+    seen: Counter = Counter()
+
+    class Recording(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen[(self.headers["Authorization"], self.headers["X-Cell"], self.headers["Host"], body)] += 1
+            self.send_response(201)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        cell = {"host": "127.0.0.1", "port": port, "method": "POST", "path": "/orders", "concurrency": 1,
+                "seconds": 1, "headers": {"X-Cell": "yes", "Authorization": "Bearer default"}, "body": '{"a": 1}',
+                "variants": [{"Authorization": f"Bearer user-{n}"} for n in range(3)]}
+        result = loadgen._wrk(cell) if driver == "wrk" else loadgen._python(cell)
+    finally:
+        server.shutdown()
+    assert set(seen) == {(f"Bearer user-{n}", "yes", f"127.0.0.1:{port}", b'{"a": 1}') for n in range(3)}
+    assert result["errors"] == 0 and result["requests"] >= 30
+    assert max(seen.values()) - min(seen.values()) <= 1          # in turn: none sent twice before the others
