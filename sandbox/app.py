@@ -197,7 +197,12 @@ class SandboxFlask(Flask):
             except BaseException:
                 error = sys.exc_info()[1]
                 raise
-            return response(begun.ctx.request.environ, start_response)
+            environ = begun.ctx.request.environ
+            headers = _plain_headers(response, environ)
+            if headers is None:
+                return response(environ, start_response)
+            start_response(response.status, headers)
+            return response.response
         finally:
             begun.error = error         # what the contexts are popped with, by the caller (core/afterwards.py)
 
@@ -234,6 +239,31 @@ class SandboxFlask(Flask):
         if not self.teardown_request_funcs and not signals.request_tearing_down.receivers:
             return
         super().do_teardown_request(exc)
+
+
+def _plain_headers(response, environ: dict) -> list | None:
+    """The WSGI header list of a response that werkzeug's ``Response.__call__`` would send as it stands, or None
+    for any other (werkzeug then answers it). As it stands: a body of bytes in a list with its Content-Length set
+    (what ``set_data`` makes), no Location or Content-Location to rewrite, a status with a body, not HEAD, nothing
+    to run on close. For those, get_wsgi_headers copies the headers unchanged and get_app_iter gives the list's
+    chunks, so the list itself is the answer (a create's answer: ~7 us of werkzeug in process)."""
+    body = response.response
+    if (type(body) is not list or response.direct_passthrough or response._on_close
+            or environ["REQUEST_METHOD"] == "HEAD"):
+        return None
+    status = response.status_code
+    if status < 200 or status == 204 or status == 304:
+        return None
+    length = False
+    for key, _ in response.headers._list:
+        lowered = key.lower()
+        if lowered == "content-length":
+            length = True
+        elif lowered == "location" or lowered == "content-location":
+            return None
+    if not length or any(type(chunk) is not bytes for chunk in body):
+        return None
+    return response.headers.to_wsgi_list()
 
 
 class Begun:

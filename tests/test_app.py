@@ -114,3 +114,41 @@ def test_routes_are_found_once_per_method_and_path_and_routing_errors_are_never_
     for order in orders[:5]:
         assert client.get(f"/slyk/orders/{order['id']}", headers=slyk).status_code == 200
     assert len(routes) <= 3
+
+
+def test_a_plain_answer_is_exactly_what_werkzeug_would_send_and_any_other_is_left_to_it():
+    """SandboxFlask._end sends a response werkzeug would send as it stands (``_plain_headers``) without werkzeug's
+    Response.__call__: the same status, headers and body; anything werkzeug changes or needs to see is its own."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Response
+
+    from sandbox.app import _plain_headers
+
+    def werkzeug_answer(response, environ):
+        app_iter, status, headers = response.get_wsgi_response(environ)
+        return status, headers, b"".join(app_iter)
+
+    get, head = EnvironBuilder(method="GET").get_environ(), EnvironBuilder(method="HEAD").get_environ()
+    plain = [Response(b'{"a":1}', status=200, mimetype="application/json"),
+             Response(b"", status=201, headers={"X-Sandbox-Fault": "3"}),
+             Response(b"x", status=422, headers=[("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]),
+             Response([b"a", b"b"], status=404, headers={"Content-Length": "2"})]
+    for response in plain:
+        headers = _plain_headers(response, get)
+        assert headers is not None
+        assert (response.status, headers, b"".join(response.response)) == werkzeug_answer(response, get)
+
+    redirect = Response(b"", status=302, headers={"Location": "/ä"})
+    moved = Response(b"", status=200, headers={"Content-Location": "/ä"})
+    no_length = Response([b"a"], status=200)
+    del no_length.headers["Content-Length"]
+    closing = Response(b"a")
+    closing.call_on_close(lambda: None)
+    streamed = Response(iter([b"a"]))
+    passthrough = Response(b"a", direct_passthrough=True)
+    text_chunks = Response(["a"], headers={"Content-Length": "1"})
+    others = [(Response(b"", status=204), get), (Response(b"", status=304), get), (Response(b"", status=101), get),
+              (Response(b"a"), head), (redirect, get), (moved, get), (no_length, get), (closing, get),
+              (streamed, get), (passthrough, get), (text_chunks, get)]
+    for response, environ in others:
+        assert _plain_headers(response, environ) is None, response

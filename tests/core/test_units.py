@@ -129,3 +129,19 @@ def test_transitions_refuse_what_the_table_lacks():
         flow.check("cancelled", "cancelled")
     with pytest.raises(errors.Invalid):
         flow.check("cancelled", "pending", error=errors.Invalid("no"))
+
+
+def test_new_uuid_is_a_random_version_4_uuid_in_its_canonical_text():
+    import uuid
+    from collections import Counter
+
+    from sandbox.core.fake import new_uuid
+
+    made = [new_uuid() for _ in range(4000)]
+    assert len(set(made)) == len(made)
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    # every other digit is random: the variant digit takes each of its four values, the rest all sixteen
+    assert set(Counter(text[19] for text in made)) == set("89ab")
+    assert all(len({text[i] for text in made}) == 16 for i in range(36) if i not in (8, 13, 14, 18, 19, 23))

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sandbox.core import errors
+from sandbox.core import errors, fake
 from sandbox.core.examples import load_examples
 from tests.conftest import auth_headers
 
@@ -166,12 +166,12 @@ def isolated(box, action):
     saved = box.store.snapshot(box.store.apis)
     box.clock.freeze(FROZEN_AT)
     generator = random.Random(0)
-    original = uuid.uuid4
-    uuid.uuid4 = lambda: uuid.UUID(int=generator.getrandbits(128), version=4)
+    original = fake.new_uuid
+    fake.new_uuid = lambda: str(uuid.UUID(int=generator.getrandbits(128), version=4))
     try:
         return action()
     finally:
-        uuid.uuid4 = original
+        fake.new_uuid = original
         box.store.restore(saved)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -20,6 +19,7 @@ from sandbox import create_app
 from sandbox.apis.shop import states as shop_states
 from sandbox.apis.slyk import states as slyk_states
 from sandbox.config import TEST_CONFIG
+from sandbox.core import fake
 from sandbox.pytest_plugin import SandboxServer
 from tests.robustness.endpoints import FROZEN_AT
 from tests.served import ServedInThread
@@ -82,7 +82,7 @@ def replay(ops: list[Op], final_states: dict[str, dict]):
     app.extensions["sandbox"].clock.freeze(FROZEN_AT)
     client = app.test_client()
     differences = []
-    original = uuid.uuid4
+    original = fake.new_uuid
     try:
         for op in ops:
             if not op.decidable:
@@ -91,9 +91,9 @@ def replay(ops: list[Op], final_states: dict[str, dict]):
                 order_id = op.answer["data"]["id"]
                 ids = iter([order_id, *(line["id"] for line in final_states[op.session]["slyk"]["lines"]
                                         if line["orderId"] == order_id)])
-                uuid.uuid4 = lambda ids=ids: uuid.UUID(next(ids))
+                fake.new_uuid = lambda ids=ids: next(ids)
             else:
-                uuid.uuid4 = original
+                fake.new_uuid = original
             response = client.open(op.path, method=op.method, headers=op.headers,
                                    data=None if op.body is None else json.dumps(op.body))
             answer = response.get_json() if response.data else None
@@ -101,7 +101,7 @@ def replay(ops: list[Op], final_states: dict[str, dict]):
                 differences.append(f"{op.session} actor {op.actor} #{op.index} {op.method} {op.path}: "
                                    f"{op.status} {op.answer!r:.200} then {response.status_code} {answer!r:.200}")
     finally:
-        uuid.uuid4 = original
+        fake.new_uuid = original
     return app, differences
 
 

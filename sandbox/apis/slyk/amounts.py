@@ -28,6 +28,9 @@ def money(value) -> str:
     return format(dec(value).quantize(EIGHT_DECIMALS, rounding=ROUND_HALF_EVEN), "f")
 
 
+NO_AMOUNT = money(ZERO)     # "0.00000000"
+
+
 def parse_amount(raw) -> Decimal | None:
     """A decimal amount as a client sends it (a string, or a JSON number); None if it is not one."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):

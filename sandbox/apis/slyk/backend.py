@@ -11,15 +11,14 @@ documented embeds are always present), and any other Slyk resource (products, us
 
 from __future__ import annotations
 
-import uuid
-
+from sandbox.core import fake
 from sandbox.core.api import Backend
 from sandbox.core.dumps import composed, composed_each
 from sandbox.core.errors import Conflict, NotFound
 from sandbox.core.pagination import Page, paginate
 
 from . import states
-from .amounts import ZERO, dec, money, quote, timestamp
+from .amounts import NO_AMOUNT, dec, money, quote, timestamp
 from .query import ListQuery
 from .schemas import LINE_LIST, ORDER_LIST
 
@@ -85,7 +84,7 @@ class SlykBackend(Backend):
     def create_order(self, *, lines, userId, deliveryMethod, useBonus, dryRun, customData, **extra) -> dict:
         """Price the lines from the catalogue and place an unfulfilled, unpaid order (``dryRun``: only price it)."""
         now = timestamp(self.clock.now())
-        order_id = str(uuid.uuid4())
+        order_id = fake.new_uuid()
         with self.state.transaction():
             if userId is not None:     # an order may have no user (the SDK's create example sends none)
                 self._user(userId)
@@ -97,8 +96,8 @@ class SlykBackend(Backend):
                 "fulfilledAt": None,
                 "metadata": {"deliveryMethod": deliveryMethod, "shippingAmount": amounts["shippingAmount"],
                              "taxesAmount": amounts["taxesAmount"]},
-                "orderStatus": states.UNFULFILLED, "paidAmount": money(ZERO), "paidAt": None,
-                "paymentStatus": states.UNPAID, "refundedAmount": money(ZERO), "reference": order_id[-8:].upper(),
+                "orderStatus": states.UNFULFILLED, "paidAmount": NO_AMOUNT, "paidAt": None,
+                "paymentStatus": states.UNPAID, "refundedAmount": NO_AMOUNT, "reference": order_id[-8:].upper(),
                 "shippingAddress": None, "trackingId": None, "updatedAt": now, "userId": userId,
                 **{key: extra.get(key) for key in ("chosenPaymentMethod", "shippingAddressId", "userNotes", "walletId")},
             }
@@ -239,10 +238,10 @@ class SlykBackend(Backend):
     def _priced_line(self, order_id: str, requested: dict, use_bonus: bool, now: str) -> dict:
         product = self._product(requested["productId"])
         return {
-            "id": str(uuid.uuid4()), "assetCode": states.ASSET_CODE, "bonusAssetCode": states.ASSET_CODE,
+            "id": fake.new_uuid(), "assetCode": states.ASSET_CODE, "bonusAssetCode": states.ASSET_CODE,
             "createdAt": now, "fulfilledAt": None, "fulfilledQuantity": 0, "metadata": {}, "orderId": order_id,
             "productId": product["id"], "quantity": requested["quantity"], "status": states.LINE_UNFULFILLED,
-            "unitBonus": product["bonus"] if use_bonus else money(ZERO), "unitPrice": product["price"],
+            "unitBonus": product["bonus"] if use_bonus else NO_AMOUNT, "unitPrice": product["price"],
             "updatedAt": now,
         }
 
