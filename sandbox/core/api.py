@@ -138,7 +138,8 @@ RAW_BODY = "sandbox.raw_body"
 def link_base(spec: ApiSpec) -> str:
     """Scheme, host and mount of the URL the client called: every link in an answer starts with it."""
     # Not request.host_url: it rebuilds and IRI-decodes the whole URL on every call.
-    return f"{request.scheme}://{request.host}{request.environ.get(PUBLIC_MOUNT, spec.mount)}"
+    req = request._get_current_object()
+    return f"{req.scheme}://{req.host}{req.environ.get(PUBLIC_MOUNT, spec.mount)}"
 
 
 def external_url(spec: ApiSpec, path: str = "") -> str:

@@ -71,7 +71,8 @@ def dump(schema: Schema, obj, *, many: bool = False):
     """``schema.dump(obj, many=many)``, reusing the body of a record already dumped for this host."""
     if "_serialize" not in schema.__dict__:
         compile_serializer(schema)
-    tag = ("dump", id(schema), request.scheme, request.host, request.environ.get(PUBLIC_MOUNT))
+    req = request._get_current_object()         # one proxy lookup, not three
+    tag = ("dump", id(schema), req.scheme, req.host, req.environ.get(PUBLIC_MOUNT))
     if many:
         return _memo.get_each([(item,) for item in obj], tag, schema.dump)
     return _memo.get((obj,), tag, lambda: schema.dump(obj))

@@ -138,8 +138,9 @@ def paginated(data: list, page: Page, path_url: str) -> dict:
 
 
 def timestamp(moment) -> str:
-    """An Eloquent timestamp as JSON: ``2025-12-17T12:03:59.000000Z`` (MySQL keeps whole seconds)."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    """An Eloquent timestamp as JSON: ``2025-12-17T12:03:59.000000Z`` (MySQL keeps whole seconds). isoformat, not
+    strftime: half the cost on an aware datetime; the same text for the clock's four-digit years."""
+    return moment.isoformat("T", "seconds")[:19] + ".000000Z"
 
 
 # -- the shapes above, for the OpenAPI documents ------------------------------------------------------------

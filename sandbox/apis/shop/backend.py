@@ -107,7 +107,7 @@ class ShopBackend(Backend):
                     **{f"item_{item['id']}_name": item["product"]["title"] for item in items},
                     "subtotal": php_string(self._subtotal(items)),
                     "source_cart_id": cart_id,
-                    "created_at": now.strftime("%Y-%m-%d %H:%M:%S"),
+                    "created_at": now.isoformat(" ", "seconds")[:19],     # Y-m-d H:i:s (strftime: twice the cost)
                 },
             })
             state["carts"].update(cart_id, {"items": []})
@@ -214,7 +214,7 @@ class ShopBackend(Backend):
     def _order_number(self, order_id: int, now) -> str:
         """``ORD-<Ymd>-<4 random upper-case letters or digits>``; the "random" part is derived from the
         order id, so a replayed session gets the same numbers, and never repeats an existing number."""
-        prefix = f"ORD-{now:%Y%m%d}-"
+        prefix = f"ORD-{now.year:04d}{now.month:02d}{now.day:02d}-"
         for attempt in range(1000):
             # A hash of the id, not random.Random(id): seeding a Mersenne Twister from a string was 9% of a create.
             pick = int.from_bytes(hashlib.blake2b(f"shop-order-number:{order_id}:{attempt}".encode(),

@@ -30,9 +30,10 @@ def user_id() -> int:
 def body() -> dict:
     """The write's input as Laravel reads it: JSON only under a JSON Content-Type (malformed JSON is no
     input), form fields as PHP parses them, nothing otherwise."""
-    content_type = request.headers.get("Content-Type", "")
-    form = request.form.items(multi=True) if content_type.lower().startswith("multipart/form-data") else ()
-    return laravel.write_input(request.method, content_type, request.get_data(cache=True), list(form))
+    req = request._get_current_object()
+    content_type = req.headers.get("Content-Type", "")
+    form = req.form.items(multi=True) if content_type.lower().startswith("multipart/form-data") else ()
+    return laravel.write_input(req.method, content_type, req.get_data(cache=True), list(form))
 
 
 def one(message: str, order: dict) -> dict:
