@@ -46,14 +46,23 @@ class Auth:
         accepted_set = set(accepted) if accepted else None
         found = []
         for alternatives in self.requirements:
-            secret = next((s for s in (c.read(headers) for c in alternatives) if s), None)
-            wanted = " or ".join(c.describe() for c in alternatives)
+            secret = None
+            for credential in alternatives:
+                secret = credential.read(headers)
+                if secret:
+                    break
             if secret is None:
-                raise Unauthorized(f"Missing credentials: send {wanted}.", rule="auth.required")
+                raise Unauthorized(f"Missing credentials: send {_wanted(alternatives)}.", rule="auth.required")
             if accepted_set is not None and secret not in accepted_set:
-                raise Unauthorized(f"The credential in {wanted} is not accepted.", rule="auth.token-not-accepted")
+                raise Unauthorized(f"The credential in {_wanted(alternatives)} is not accepted.",
+                                   rule="auth.token-not-accepted")
             found.append(secret)
         return tuple(found)
 
     def headers(self) -> list[str]:
         return [c.header for alternatives in self.requirements for c in alternatives]
+
+
+def _wanted(alternatives: tuple[Credential, ...]) -> str:
+    """What a refusal asks for; built only for a refusal (every request with credentials passes here)."""
+    return " or ".join(c.describe() for c in alternatives)

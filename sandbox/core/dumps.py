@@ -71,8 +71,11 @@ def dump(schema: Schema, obj, *, many: bool = False):
     """``schema.dump(obj, many=many)``, reusing the body of a record already dumped for this host."""
     if "_serialize" not in schema.__dict__:
         compile_serializer(schema)
-    req = request._get_current_object()         # one proxy lookup, not three
-    tag = ("dump", id(schema), req.scheme, req.host, req.environ.get(PUBLIC_MOUNT))
+    # The host as the environ says it, not req.host (werkzeug parses and checks it on first use, ~1.5% of a create):
+    # the same raw values make the same host, so they tell bodies apart as well.
+    environ = request.environ
+    tag = ("dump", id(schema), environ["wsgi.url_scheme"], environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+           environ.get("SERVER_PORT"), environ.get(PUBLIC_MOUNT))
     if many:
         return _memo.get_each([(item,) for item in obj], tag, schema.dump)
     return _memo.get((obj,), tag, lambda: schema.dump(obj))
@@ -202,3 +205,8 @@ def compile_serializer(schema: Schema) -> None:
     COMPILED.append(schema)
     for nested in nested_schemas(schema.dump_fields):
         compile_serializer(nested)
+    for field in schema.dump_fields.values():
+        # openapi.Derived dumps a computed value with a schema of its own (shop's ``shipping``): that one too
+        derived = getattr(field, "documented_schema", None)
+        if isinstance(derived, Schema):
+            compile_serializer(derived)
