@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from sandbox.apis.slyk import states
-from sandbox.apis.slyk.amounts import money, quote
+from sandbox.apis.slyk.amounts import difference, money, quote, remembered
 from sandbox.core.errors import Conflict
 
 
@@ -61,3 +61,13 @@ def test_the_docs_order_is_priced_as_documented():
     lines = [{"unitPrice": "0.25", "unitBonus": "0", "quantity": 2}, {"unitPrice": "3.25", "unitBonus": "0.5", "quantity": 2}]
     assert quote(lines, "shipping") == {"amount": "7.00000000", "bonus": "1.00000000",
                                         "shippingAmount": "1.00000000", "taxesAmount": "0.90000000"}
+
+
+def test_a_remembered_amount_is_the_computed_one_for_any_spelling_and_any_value():
+    assert difference("7.00000000", "1.00000000") == difference("7", "1.0") == "6.00000000"
+    assert difference("7.00000000", None) == "7.00000000"
+    calls = []
+    doubled = remembered(lambda value: calls.append(value)
+                         or money(Decimal(value[0] if type(value) is list else value) * 2))
+    assert doubled("1.5") == doubled("1.5") == "3.00000000" and calls == ["1.5"]      # kept
+    assert doubled(["1.5"]) == "3.00000000" and calls == ["1.5", ["1.5"]]            # no key: computed each time

@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_du
 
 from sandbox.core.openapi import Derived, envelope
 
-from .amounts import TAX_SHARE, dec, money, parse_amount
+from .amounts import TAX_SHARE, dec, difference, money, parse_amount, remembered
 from .query import ListSpec
 from .states import DELIVERY_METHODS
 
@@ -163,11 +163,13 @@ class SlykOut(Schema):
 
 
 def _difference(minuend: str, subtrahend: str):
-    return fields.Function(lambda o: money(dec(o[minuend]) - dec(o[subtrahend])), metadata={"type": "string"})
+    return fields.Function(lambda o: difference(o[minuend], o[subtrahend]), metadata={"type": "string"})
 
 
-def _line_amount(amount):
-    return fields.Function(lambda line: money(amount(line)), metadata={"type": "string"})
+def _line_amount(amount, *keys: str):
+    """A line's amount, ``amount`` of the line's values at ``keys``."""
+    of = remembered(lambda *values: money(amount(*values)))
+    return fields.Function(lambda line: of(*(line[key] for key in keys)), metadata={"type": "string"})
 
 
 def _out(name: str, declared: dict, order: list[str] | None = None) -> Schema:
@@ -225,8 +227,8 @@ LINE_FIELDS = {
     "unitPrice": fields.String(), "updatedAt": fields.String(),
     # The SDK's orderLine examples: unitNetPrice is unitPrice x quantity there (7.00 x 3 = 21.00, 1.00 x 3 =
     # 3.00), unitTax the tax in one unit: 15% of its price less its bonus, as the order's taxesAmount.
-    "unitNetPrice": _line_amount(lambda line: dec(line["unitPrice"]) * line["quantity"]),
-    "unitTax": _line_amount(lambda line: (dec(line["unitPrice"]) - dec(line["unitBonus"])) * TAX_SHARE),
+    "unitNetPrice": _line_amount(lambda price, quantity: dec(price) * quantity, "unitPrice", "quantity"),
+    "unitTax": _line_amount(lambda price, bonus: (dec(price) - dec(bonus)) * TAX_SHARE, "unitPrice", "unitBonus"),
 }
 
 order_brief_out = _out("OrderBriefOut", ORDER_BRIEF_FIELDS)
