@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install clean bench lock
+.PHONY: run test install clean bench lock wrk
 
 # `make run PORT=9000 HOST=0.0.0.0`, or SANDBOX_PORT / SANDBOX_HOST in the environment (default 127.0.0.1:8080).
 # Only a PORT or HOST given on make's command line counts: one merely set in the environment is not ours.
@@ -12,7 +12,7 @@ run: $(STAMP)
 	$(BIN)/sandbox serve $(if $(filter command line,$(origin PORT)),--port $(PORT)) \
 	  $(if $(filter command line,$(origin HOST)),--host $(HOST))
 
-test: $(STAMP)
+test: $(STAMP) wrk
 	$(BIN)/python -m pytest
 	$(BIN)/sandbox check
 
@@ -29,11 +29,15 @@ clean:
 	rm -rf $(VENV) .pytest_cache dist build
 
 # Speed against the floor of the stack (bench/run.py); BENCH_ARGS=--quick for a shorter run. wrk is the
-# load generator when present (installed here if missing and we are root), else a Python one.
-bench: $(STAMP)
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  apt-get install -y -qq wrk >/dev/null; } || echo "wrk not available: using the Python load generator"
+# load generator when present, else a Python one.
+bench: $(STAMP) wrk
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# wrk, which make bench loads with and a test drives (tests/test_bench.py): from Debian's packages when missing
+# and we are root.
+wrk:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -qq wrk >/dev/null; } || echo "wrk not available: make bench uses its Python load generator"
 
 # The Docker image's pinned, hashed dependencies (requirements.lock), from pyproject.toml; uv resolves them for
 # Python 3.11 on every platform.
