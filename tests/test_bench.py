@@ -71,7 +71,7 @@ def test_the_load_generator_sends_each_variant_in_turn_with_the_cells_headers_an
 
     from bench import loadgen
 
-    # make test installs wrk (the Makefile's wrk target): a machine without it fails here rather than go untested
+    # make test installs wrk (the Makefile's tools target): a machine without it fails here rather than go untested
     assert driver != "wrk" or shutil.which("wrk"), "wrk is not installed: run make test, or apt-get install wrk"
     seen: Counter = Counter()
 

@@ -1,7 +1,7 @@
 """Each API's JSON bytes as its vendor's stack writes them (core/wire.py; docs/fidelity.md "JSON encoding").
 
 The expected bytes were printed by PHP 8.2 ``json_encode($value)`` and Node 20 ``JSON.stringify(value)``; when
-php and node are installed, the test asks them again."""
+php (which make test installs) and node are installed, the test asks them again."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ def test_what_orjson_refuses_is_encoded_all_the_same():
     assert node_json({"s": "\ud800"}) == b'{"s":"\\ud800"}'      # a lone surrogate, escaped as JSON.stringify does
 
 
-@pytest.mark.skipif(not shutil.which("php"), reason="php-cli not installed")
 def test_php_prints_the_same_bytes():
+    assert shutil.which("php"), "php is not installed: run make test (its tools target), or apt-get install php-cli"
     script = "echo json_encode(json_decode(stream_get_contents(STDIN)));"
     out = subprocess.run(["php", "-r", script], input=json.dumps(VALUE).encode(), capture_output=True, timeout=30)
     assert out.stdout == php_json(VALUE)
