@@ -19,6 +19,7 @@ from marshmallow import Schema, fields, missing
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
 
 from sandbox.core.api import PUBLIC_MOUNT
+from sandbox.core.openapi import Derived
 from sandbox.core.validation import nested_schemas, plain_booleans
 
 CACHE_SIZE = 16384
@@ -206,7 +207,6 @@ def compile_serializer(schema: Schema) -> None:
     for nested in nested_schemas(schema.dump_fields):
         compile_serializer(nested)
     for field in schema.dump_fields.values():
-        # openapi.Derived dumps a computed value with a schema of its own (shop's ``shipping``): that one too
-        derived = getattr(field, "documented_schema", None)
-        if isinstance(derived, Schema):
-            compile_serializer(derived)
+        # A Derived field dumps a computed value with a schema of its own (shop's ``shipping``): that one too
+        if isinstance(field, Derived) and isinstance(field.documented_schema, Schema):
+            compile_serializer(field.documented_schema)
